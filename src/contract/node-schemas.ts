@@ -1,0 +1,185 @@
+/** The API contract for nodes, leases, tokens and the kill switch. */
+import { z } from 'zod';
+import { ROLES, USER_ROLES } from '../core/auth.js';
+import { NODE_LIVENESS, NODE_SCHEDULING } from '../core/node.js';
+import { REASON_CODES, TASK_DESIRES } from '../core/task.js';
+import { GuidanceSchema, TaskSchema, TaskUsageSchema } from './task-schemas.js';
+
+const capability = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'capability: lowercase letters, digits, . _ - (max 63)');
+
+export const NodeResourcesSchema = z.object({
+  cpuCount: z.number().int().nonnegative(),
+  loadAvg1: z.number().nonnegative(),
+  memTotalMb: z.number().nonnegative(),
+  memFreeMb: z.number().nonnegative(),
+});
+
+export const NodeSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  capabilities: z.array(z.string()),
+  slots: z.number().int(),
+  activeLeases: z.number().int(),
+  freeSlots: z.number().int(),
+  liveness: z.enum(NODE_LIVENESS),
+  scheduling: z.enum(NODE_SCHEDULING),
+  state: z.enum(['ready', 'lost', 'cordoned', 'draining', 'drained']),
+  resources: NodeResourcesSchema,
+  version: z.string(),
+  joinedAt: z.number(),
+  lastHeartbeatAt: z.number(),
+});
+export type NodeDto = z.infer<typeof NodeSchema>;
+
+export const NodeListQuery = z.strictObject({
+  state: z.string().optional(),
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+
+export const NodeJoinRequest = z.strictObject({
+  joinToken: z.string().min(1, 'joinToken is required'),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'name: letters, digits, . _ - (max 63)'),
+  capabilities: z.array(capability).max(64).default([]),
+  slots: z.number().int().min(1).max(1024).default(1),
+  resources: NodeResourcesSchema,
+  version: z.string().max(64).default('unknown'),
+});
+
+export const NodeCredentialSchema = z.object({
+  nodeId: z.string(),
+  /** Short-lived bearer credential for node calls. */
+  accessToken: z.string(),
+  accessExpiresAt: z.number(),
+  /** Long-lived secret that only buys new access tokens; rotated on every use. */
+  refreshToken: z.string(),
+  leaseTtlMs: z.number().int().positive(),
+  heartbeatIntervalMs: z.number().int().positive(),
+});
+export type NodeCredential = z.infer<typeof NodeCredentialSchema>;
+
+export const NodeRefreshRequest = z.strictObject({ refreshToken: z.string().min(1) });
+
+export const HeartbeatRequest = z.strictObject({
+  resources: NodeResourcesSchema,
+  capabilities: z.array(capability).max(64).optional(),
+  slots: z.number().int().min(1).max(1024).optional(),
+  version: z.string().max(64).optional(),
+});
+
+export const HeartbeatResponse = z.object({
+  node: NodeSchema,
+  killSwitch: z.boolean(),
+  /** Every task leased to this node (new assignments included). */
+  leases: z.array(TaskSchema),
+});
+
+const fencingToken = z.number().int().positive();
+
+export const LeaseStartRequest = z.strictObject({
+  fencingToken,
+  workspacePath: z.string().min(1).max(4096),
+});
+
+export const LeaseRenewRequest = z.strictObject({ fencingToken });
+
+export const LeaseRenewResponse = z.object({
+  task: TaskSchema,
+  leaseExpiresAt: z.number(),
+  desired: z.enum(TASK_DESIRES),
+  pendingGuidance: z.array(GuidanceSchema),
+  killSwitch: z.boolean(),
+});
+
+export const LeaseProgressRequest = z.strictObject({
+  fencingToken,
+  iterations: z
+    .array(
+      z.strictObject({
+        iteration: z.number().int().nonnegative(),
+        kind: z.enum(['started', 'finished', 'usage']),
+        at: z.number(),
+        data: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .max(1000)
+    .default([]),
+  logs: z
+    .array(
+      z.strictObject({
+        attempt: z.number().int().nonnegative(),
+        iteration: z.number().int().nonnegative(),
+        stream: z.enum(['stdout', 'stderr', 'system']),
+        at: z.number(),
+        text: z.string().max(65_536),
+      }),
+    )
+    .max(5000)
+    .default([]),
+  usage: TaskUsageSchema.optional(),
+  runtimeMs: z.number().int().nonnegative().optional(),
+  observed: z.enum(['running', 'paused']).optional(),
+  pauseReason: z.enum(REASON_CODES).optional(),
+  pauseMessage: z.string().max(2000).optional(),
+  guidanceDeliveredSeq: z.number().int().nonnegative().optional(),
+});
+
+export const LeaseCompleteRequest = z.strictObject({
+  fencingToken,
+  outcome: z.enum(['succeeded', 'failed', 'cancelled', 'requeue']),
+  reason: z.enum(REASON_CODES),
+  message: z.string().max(4000).nullable().default(null),
+  usage: TaskUsageSchema.optional(),
+  runtimeMs: z.number().int().nonnegative().optional(),
+});
+
+export const KillSwitchSchema = z.object({
+  on: z.boolean(),
+  reason: z.string().nullable(),
+  changedAt: z.number().nullable(),
+  changedBy: z.string().nullable(),
+});
+
+export const KillSwitchPutRequest = z.strictObject({
+  on: z.boolean(),
+  reason: z.string().max(500).nullable().default(null),
+});
+
+export const TokenCreateRequest = z.strictObject({
+  /** `node` creates a join token; the others create API tokens. */
+  role: z.enum(ROLES),
+  /** Lifetime; null = no expiry (join tokens default to 24 h). */
+  ttlMs: z.number().int().positive().nullable().optional(),
+  label: z.string().max(200).nullable().default(null),
+  /** Join tokens only: consumed by the first join. Default false (reusable until expiry). */
+  singleUse: z.boolean().default(false),
+});
+
+export const TokenCreateResponse = z.object({
+  id: z.string(),
+  kind: z.enum(['api', 'join']),
+  role: z.enum(ROLES),
+  /** The secret, shown once. */
+  token: z.string(),
+  expiresAt: z.number().nullable(),
+  singleUse: z.boolean(),
+});
+
+export const StatusResponse = z.object({
+  version: z.string(),
+  killSwitch: KillSwitchSchema,
+  tasks: z.record(z.string(), z.number()),
+  nodes: z.object({ total: z.number(), ready: z.number(), lost: z.number(), freeSlots: z.number() }),
+});
+
+export const ErrorResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+export { USER_ROLES };

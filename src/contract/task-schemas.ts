@@ -1,0 +1,162 @@
+/**
+ * The API contract for tasks: zod schemas shared by the HQ API (validation, OpenAPI), the CLI,
+ * the node's HQ client and, later, the web UI. Pure: no I/O.
+ */
+import { z } from 'zod';
+import { LOOP_MODES, REASON_CODES, TASK_DESIRES, TASK_STATES } from '../core/task.js';
+
+const capability = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'capability: lowercase letters, digits, . _ - (max 63)');
+
+const positiveInt = z.number().int().positive();
+const nonNegInt = z.number().int().nonnegative();
+
+export const TaskCreateRequest = z.strictObject({
+  prompt: z.string().min(1, 'prompt must not be empty').max(200_000),
+  agent: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'agent: a driver name such as shell or script').default('shell'),
+  mode: z.enum(LOOP_MODES).default('once'),
+  requires: z.array(capability).max(64).default([]),
+  repo: z
+    .strictObject({
+      path: z.string().min(1).max(4096),
+      baseRef: z.string().min(1).max(255).nullable().default(null),
+    })
+    .nullable()
+    .default(null),
+  until: z.string().min(1).max(10_000).nullable().default(null),
+  /** Defaults: 1 for `once`, 25 for `loop`. null = unlimited. */
+  maxIterations: positiveInt.max(1_000_000).nullable().optional(),
+  timeoutMs: positiveInt.nullable().default(null),
+  iterationTimeoutMs: positiveInt.nullable().default(null),
+  budgetTokens: positiveInt.nullable().default(null),
+  budgetUsd: z.number().positive().nullable().default(null),
+  stuckAfterIterations: positiveInt.max(1000).nullable().default(null),
+  priority: z.number().int().min(-1000).max(1000).default(0),
+  maxAttempts: positiveInt.max(100).default(3),
+  retryBackoffMs: nonNegInt.max(3_600_000).default(1000),
+  labels: z.record(z.string().min(1).max(63), z.string().max(255)).default({}),
+});
+export type TaskCreateRequest = z.input<typeof TaskCreateRequest>;
+export type TaskCreateParsed = z.output<typeof TaskCreateRequest>;
+
+export const DEFAULT_LOOP_MAX_ITERATIONS = 25;
+
+export const TaskUsageSchema = z.object({
+  iterations: nonNegInt,
+  tokensIn: nonNegInt,
+  tokensOut: nonNegInt,
+  usd: z.number().nonnegative(),
+});
+
+export const GuardrailLimitsSchema = z.object({
+  maxIterations: positiveInt.nullable(),
+  timeoutMs: positiveInt.nullable(),
+  iterationTimeoutMs: positiveInt.nullable(),
+  budgetTokens: positiveInt.nullable(),
+  budgetUsd: z.number().positive().nullable(),
+  stuckAfterIterations: positiveInt.nullable(),
+});
+
+export const TaskSpecSchema = z.object({
+  prompt: z.string(),
+  agent: z.string(),
+  mode: z.enum(LOOP_MODES),
+  requires: z.array(z.string()),
+  repo: z.object({ path: z.string(), baseRef: z.string().nullable() }).nullable(),
+  until: z.string().nullable(),
+  guardrails: GuardrailLimitsSchema,
+  priority: z.number().int(),
+  maxAttempts: positiveInt,
+  retryBackoffMs: nonNegInt,
+  labels: z.record(z.string(), z.string()),
+});
+
+export const TaskSchema = z.object({
+  id: z.string(),
+  spec: TaskSpecSchema,
+  state: z.enum(TASK_STATES),
+  reason: z.enum(REASON_CODES).nullable(),
+  message: z.string().nullable(),
+  desired: z.enum(TASK_DESIRES),
+  attempts: nonNegInt,
+  fencingToken: nonNegInt,
+  nodeId: z.string().nullable(),
+  leaseExpiresAt: z.number().nullable(),
+  notBefore: z.number(),
+  usage: TaskUsageSchema,
+  runtimeMs: nonNegInt,
+  workspacePath: z.string().nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+});
+export type TaskDto = z.infer<typeof TaskSchema>;
+
+export const TaskListQuery = z.strictObject({
+  state: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s === '') return undefined;
+      const parts = s.split(',');
+      for (const p of parts) {
+        if (!(TASK_STATES as readonly string[]).includes(p)) {
+          ctx.addIssue({ code: 'custom', message: `unknown state '${p}'; accepted: ${TASK_STATES.join(', ')}` });
+          return z.NEVER;
+        }
+      }
+      return parts as (typeof TASK_STATES)[number][];
+    }),
+  node: z.string().optional(),
+  agent: z.string().optional(),
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+
+export const TaskGuideRequest = z.strictObject({
+  text: z.string().min(1, 'guidance text must not be empty').max(20_000),
+});
+
+export const TaskPauseRequest = z.strictObject({
+  /** Suspend the running iteration at once instead of pausing between iterations. */
+  now: z.boolean().default(false),
+});
+
+export const GuidanceSchema = z.object({
+  taskId: z.string(),
+  seq: positiveInt,
+  text: z.string(),
+  createdAt: z.number(),
+  actor: z.string(),
+  deliveredAt: z.number().nullable(),
+});
+
+export const LogLineSchema = z.object({
+  taskId: z.string(),
+  seq: positiveInt,
+  attempt: nonNegInt,
+  iteration: nonNegInt,
+  stream: z.enum(['stdout', 'stderr', 'system']),
+  at: z.number(),
+  text: z.string(),
+});
+
+export const EventSchema = z.object({
+  seq: positiveInt,
+  at: z.number(),
+  type: z.string(),
+  taskId: z.string().nullable(),
+  nodeId: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export const AfterQuery = z.strictObject({
+  after: z.coerce.number().int().nonnegative().default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}

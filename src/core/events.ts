@@ -1,0 +1,47 @@
+/** Domain events: `noun.past-verb`, appended to the store in the same transaction as the change. */
+export const EVENT_TYPES = [
+  'task.created',
+  'task.leased',
+  'task.started',
+  'task.paused',
+  'task.resumed',
+  'task.succeeded',
+  'task.failed',
+  'task.cancelled',
+  'task.requeued',
+  'task.unplaced', // queued task's scheduling reason changed
+  'task.control-requested', // pause/resume/stop asked by a user
+  'task.guided', // guidance text added
+  'iteration.started',
+  'iteration.finished',
+  'iteration.usage-reported',
+  'guidance.delivered',
+  'node.joined',
+  'node.rejoined',
+  'node.lost',
+  'node.recovered',
+  'node.cordoned',
+  'node.uncordoned',
+  'node.draining',
+  'lease.renewed',
+  'lease.expired',
+  'lease.rejected', // a stale holder tried to write
+  'killswitch.changed',
+  'token.created',
+  'token.revoked',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface NewEvent {
+  readonly type: EventType;
+  readonly taskId: string | null;
+  readonly nodeId: string | null;
+  /** JSON-serialisable payload. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface StoredEvent extends NewEvent {
+  /** Global, strictly increasing; resumable streams use it (`Last-Event-ID`). */
+  readonly seq: number;
+  readonly at: number;
+}

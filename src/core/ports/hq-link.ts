@@ -1,0 +1,67 @@
+import type { FleetNode, NodeResources } from '../node.js';
+import type { Guidance, ReasonCode, Task, TaskDesire, TaskUsage } from '../task.js';
+import type { IterationReport, NewLogLine } from './store.js';
+
+/**
+ * A node's view of HQ. The HTTP adapter (`src/adapters/hq-link/http/http-hq-link.ts`) speaks the
+ * REST API; an in-process adapter may call the services directly. Errors are CorticalErrors:
+ * `LEASE_CONFLICT` means the lease is gone (stop the attempt), `UNAVAILABLE` means HQ cannot be
+ * reached (keep running, buffer, retry).
+ */
+export interface NodeIdentity {
+  readonly nodeId: string;
+  readonly accessToken: string;
+  readonly accessExpiresAt: number;
+  readonly refreshToken: string;
+  readonly leaseTtlMs: number;
+  readonly heartbeatIntervalMs: number;
+}
+
+export interface HqLink {
+  join(input: {
+    joinToken: string;
+    name: string;
+    capabilities: readonly string[];
+    slots: number;
+    resources: NodeResources;
+    version: string;
+  }): Promise<NodeIdentity>;
+  /** Trade the refresh token for a new access token (and a rotated refresh token). */
+  refresh(input: { nodeId: string; refreshToken: string }): Promise<NodeIdentity>;
+  heartbeat(input: {
+    resources: NodeResources;
+    capabilities?: readonly string[];
+    slots?: number;
+  }): Promise<{ node: FleetNode; killSwitch: boolean; leases: readonly Task[] }>;
+  startAttempt(input: { taskId: string; fencingToken: number; workspacePath: string }): Promise<Task>;
+  renewLease(input: { taskId: string; fencingToken: number }): Promise<{
+    task: Task;
+    leaseExpiresAt: number;
+    desired: TaskDesire;
+    pendingGuidance: readonly Guidance[];
+    killSwitch: boolean;
+  }>;
+  reportProgress(input: {
+    taskId: string;
+    fencingToken: number;
+    iterations: readonly IterationReport[];
+    logs: readonly NewLogLine[];
+    usage?: TaskUsage;
+    runtimeMs?: number;
+    observed?: 'running' | 'paused';
+    pauseReason?: ReasonCode;
+    pauseMessage?: string;
+    guidanceDeliveredSeq?: number;
+  }): Promise<Task>;
+  completeAttempt(input: {
+    taskId: string;
+    fencingToken: number;
+    outcome: 'succeeded' | 'failed' | 'cancelled' | 'requeue';
+    reason: ReasonCode;
+    message: string | null;
+    usage?: TaskUsage;
+    runtimeMs?: number;
+  }): Promise<Task>;
+  /** Use this identity for subsequent calls (after join, refresh or loading it from disk). */
+  setIdentity(identity: NodeIdentity): void;
+}

@@ -1,0 +1,259 @@
+import type { Principal, Role, TokenKind, TokenRecord } from '../auth.js';
+import type { NewEvent, StoredEvent, EventType } from '../events.js';
+import type { FleetNode, NodeResources, NodeScheduling } from '../node.js';
+import type { Page, PageRequest } from '../page.js';
+import type { SchedulePlan, SchedulerSnapshot, UnplacedReason } from '../scheduler/scheduler-types.js';
+import type {
+  Guidance,
+  ReasonCode,
+  Task,
+  TaskDesire,
+  TaskSpec,
+  TaskState,
+  TaskUsage,
+} from '../task.js';
+
+/**
+ * The storage port, named after domain operations. Every state-changing operation appends its
+ * events to the `events` table in the same transaction. Operations that act on a lease take a
+ * `LeaseClaim` and run the fencing check (`checkFence`) inside that transaction; a failed check
+ * throws `CorticalError('LEASE_CONFLICT', …, { why })` and appends a `lease.rejected` event.
+ * Unknown ids throw `TASK_NOT_FOUND` / `NODE_NOT_FOUND`; forbidden state changes throw
+ * `INVALID_TRANSITION`. All times are epoch milliseconds passed in by the caller.
+ *
+ * One contract suite (`src/adapters/store/store.contract.ts`) runs against every implementation.
+ */
+export interface Store {
+  /** Apply pending migrations (idempotent). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // ---- tasks -------------------------------------------------------------------------------
+  /** Insert a queued task; event `task.created`. */
+  createTask(input: { id: string; spec: TaskSpec; nowMs: number; actor: string }): Promise<Task>;
+  getTask(id: string): Promise<Task | null>;
+  /** Newest first. Cursor-paginated. */
+  listTasks(filter: TaskFilter & PageRequest): Promise<Page<Task>>;
+  /** Counts per state (for `cortical status`). */
+  countTasksByState(): Promise<Readonly<Record<TaskState, number>>>;
+
+  // ---- scheduling --------------------------------------------------------------------------
+  /**
+   * Nodes (all live ones) and up to `maxTasks` queued tasks, highest priority then oldest first,
+   * plus the kill switch: the planner's input.
+   */
+  loadSchedulerSnapshot(input: { maxTasks: number; nowMs: number }): Promise<SchedulerSnapshot>;
+  /**
+   * Commit a plan in one transaction. A placement is rejected (not an error) when, at commit
+   * time, the task is no longer queued, the node is no longer schedulable or has no free slot, or
+   * the kill switch is on. Granted ones: task → leased, attempts + 1, fencing token + 1,
+   * leaseExpiresAt = now + leaseTtlMs, reason cleared; event `task.leased`.
+   */
+  commitPlan(input: { plan: SchedulePlan; nowMs: number; leaseTtlMs: number }): Promise<CommitResult>;
+  /**
+   * Record why queued tasks were not placed. Only tasks whose reason changed are written (and get
+   * a `task.unplaced` event), so a pass over an unchanged queue writes nothing.
+   */
+  recordUnplaced(input: {
+    items: readonly { taskId: string; reason: UnplacedReason; detail: string | null }[];
+    nowMs: number;
+  }): Promise<number>;
+
+  // ---- leases (node side) --------------------------------------------------------------------
+  /** Tasks currently leased to the node (leased, running, paused), with their spec and token. */
+  listNodeLeases(nodeId: string): Promise<readonly Task[]>;
+  /** leased → running (or resume running after a node restart: no-op if already running). */
+  startAttempt(input: { claim: LeaseClaimInput; nowMs: number; workspacePath: string }): Promise<Task>;
+  /**
+   * Extend the lease to now + ttlMs; returns what the node must converge on (desired state,
+   * undelivered guidance, the kill switch).
+   */
+  renewLease(input: { claim: LeaseClaimInput; nowMs: number; leaseTtlMs: number }): Promise<LeaseRenewal>;
+  /**
+   * Progress from a running attempt: iteration events, log lines, cumulative usage and runtime,
+   * paused/running as the node observes it, guidance delivered. Idempotent per (iteration, kind).
+   */
+  reportProgress(input: ProgressReport): Promise<Task>;
+  /**
+   * End the attempt. outcome `succeeded|failed|cancelled` is final; `requeue` applies the retry
+   * policy (`decideRetry`): back to queued with back-off, or failed with `max_attempts`.
+   * Requeue for `killswitch` or `node_released` does not count the attempt.
+   */
+  completeAttempt(input: AttemptCompletion): Promise<Task>;
+  /**
+   * Lease reaper: every leased task whose lease expired before `nowMs` is requeued with reason
+   * `lease_expired` (retry policy applies; a task whose desired state is `stop` is cancelled
+   * instead); event `lease.expired`. Also marks nodes whose last heartbeat is older than
+   * `nodeLostAfterMs` as lost (`node.lost`). Bounded by `limit` per call.
+   */
+  reapExpired(input: { nowMs: number; nodeLostAfterMs: number; limit: number }): Promise<ReapResult>;
+
+  // ---- controls ------------------------------------------------------------------------------
+  /**
+   * pause / pause_now / resume / stop. A queued task that is stopped is cancelled at once; a
+   * leased one records the desire for the node to act on. Terminal tasks → INVALID_TRANSITION.
+   * Event `task.control-requested` (and `task.cancelled` when cancelled at once).
+   */
+  requestControl(input: { taskId: string; desire: TaskDesire; nowMs: number; actor: string }): Promise<Task>;
+  /** Append guidance for the next iteration; event `task.guided`. Terminal → INVALID_TRANSITION. */
+  addGuidance(input: { taskId: string; text: string; nowMs: number; actor: string }): Promise<Guidance>;
+  listGuidance(taskId: string): Promise<readonly Guidance[]>;
+
+  // ---- events and logs -----------------------------------------------------------------------
+  /** Events with seq > afterSeq, ascending, at most `limit`. */
+  readEvents(input: { afterSeq: number; limit: number; taskId?: string | undefined; types?: readonly EventType[] | undefined }): Promise<readonly StoredEvent[]>;
+  /** Highest seq written so far (0 when none). */
+  lastEventSeq(): Promise<number>;
+  /** Append events outside another operation (e.g. audit of a rejected request). */
+  appendEvents(input: { events: readonly NewEvent[]; nowMs: number }): Promise<void>;
+  /** Task log lines with seq > afterSeq, ascending. */
+  readLogs(input: { taskId: string; afterSeq: number; limit: number }): Promise<readonly LogLine[]>;
+
+  // ---- nodes ---------------------------------------------------------------------------------
+  /** New node (liveness ready, scheduling active); event `node.joined`. */
+  registerNode(input: NodeRegistration & { id: string; nowMs: number }): Promise<FleetNode>;
+  getNode(id: string): Promise<FleetNode | null>;
+  listNodes(filter: { states?: readonly string[] | undefined } & PageRequest): Promise<Page<FleetNode>>;
+  /**
+   * Heartbeat: liveness → ready (`node.recovered` if it was lost), resources, capabilities and
+   * slots refreshed. Returns the node.
+   */
+  heartbeatNode(input: { nodeId: string; nowMs: number; resources: NodeResources; capabilities?: readonly string[] | undefined; slots?: number | undefined; version?: string | undefined }): Promise<FleetNode>;
+  /** cordon / drain / uncordon (→ active). Events `node.cordoned`, `node.draining`, `node.uncordoned`. */
+  setNodeScheduling(input: { nodeId: string; scheduling: NodeScheduling; nowMs: number; actor: string }): Promise<FleetNode>;
+
+  // ---- kill switch -------------------------------------------------------------------------
+  getKillSwitch(): Promise<KillSwitch>;
+  /** Event `killswitch.changed`. When turned on, every leased task's desire is left as is; nodes see the switch in renewals. */
+  setKillSwitch(input: { on: boolean; reason: string | null; nowMs: number; actor: string }): Promise<KillSwitch>;
+
+  // ---- tokens --------------------------------------------------------------------------------
+  createToken(input: NewToken): Promise<TokenRecord>;
+  getToken(id: string): Promise<TokenRecord | null>;
+  /**
+   * Atomically mark a join token used. Throws JOIN_TOKEN_INVALID when it does not exist, is not a
+   * join token, is revoked, expired, or single-use and already used.
+   */
+  consumeJoinToken(input: { id: string; secretHash: string; nowMs: number }): Promise<TokenRecord>;
+  revokeToken(input: { id: string; nowMs: number; actor: string }): Promise<void>;
+  /** Revoke every token of a kind for a node (credential rotation). */
+  revokeNodeTokens(input: { nodeId: string; kind: TokenKind; nowMs: number; exceptId?: string | undefined }): Promise<number>;
+  /** Whether any admin api token exists (first start creates one). */
+  hasAdminToken(): Promise<boolean>;
+}
+
+export interface TaskFilter {
+  readonly states?: readonly TaskState[] | undefined;
+  readonly nodeId?: string | undefined;
+  readonly agent?: string | undefined;
+  /** Label key=value pairs, all must match. */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface LeaseClaimInput {
+  readonly taskId: string;
+  readonly nodeId: string;
+  readonly fencingToken: number;
+}
+
+export interface CommitResult {
+  readonly granted: readonly Task[];
+  readonly rejected: readonly { taskId: string; nodeId: string; why: string }[];
+}
+
+export interface KillSwitch {
+  readonly on: boolean;
+  readonly reason: string | null;
+  readonly changedAt: number | null;
+  readonly changedBy: string | null;
+}
+
+export interface LeaseRenewal {
+  readonly task: Task;
+  readonly leaseExpiresAt: number;
+  readonly desired: TaskDesire;
+  /** Guidance not yet delivered, ascending seq. */
+  readonly pendingGuidance: readonly Guidance[];
+  readonly killSwitch: boolean;
+}
+
+export const LOG_STREAMS = ['stdout', 'stderr', 'system'] as const;
+export type LogStream = (typeof LOG_STREAMS)[number];
+
+export interface NewLogLine {
+  readonly attempt: number;
+  readonly iteration: number;
+  readonly stream: LogStream;
+  readonly at: number;
+  readonly text: string;
+}
+
+export interface LogLine extends NewLogLine {
+  readonly taskId: string;
+  readonly seq: number;
+}
+
+/** An iteration event reported by a node; stored as `iteration.*` events. */
+export interface IterationReport {
+  readonly iteration: number;
+  readonly kind: 'started' | 'finished' | 'usage';
+  readonly at: number;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface ProgressReport {
+  readonly claim: LeaseClaimInput;
+  readonly nowMs: number;
+  readonly iterations: readonly IterationReport[];
+  readonly logs: readonly NewLogLine[];
+  /** Cumulative usage over all attempts, as the node computed it. Absent = unchanged. */
+  readonly usage?: TaskUsage | undefined;
+  readonly runtimeMs?: number | undefined;
+  /** What the node's loop is doing now (drives running ⇄ paused). */
+  readonly observed?: 'running' | 'paused' | undefined;
+  /** Reason when observed = paused (`paused`, `stuck`). */
+  readonly pauseReason?: ReasonCode | undefined;
+  readonly pauseMessage?: string | undefined;
+  /** Highest guidance seq the node has put into an iteration. */
+  readonly guidanceDeliveredSeq?: number | undefined;
+}
+
+export interface AttemptCompletion {
+  readonly claim: LeaseClaimInput;
+  readonly nowMs: number;
+  readonly outcome: 'succeeded' | 'failed' | 'cancelled' | 'requeue';
+  readonly reason: ReasonCode;
+  readonly message: string | null;
+  readonly usage?: TaskUsage | undefined;
+  readonly runtimeMs?: number | undefined;
+}
+
+export interface ReapResult {
+  readonly requeued: readonly string[];
+  readonly failed: readonly string[];
+  readonly cancelled: readonly string[];
+  readonly nodesLost: readonly string[];
+}
+
+export interface NodeRegistration {
+  readonly name: string;
+  readonly capabilities: readonly string[];
+  readonly slots: number;
+  readonly resources: NodeResources;
+  readonly version: string;
+}
+
+export interface NewToken {
+  readonly id: string;
+  readonly kind: TokenKind;
+  readonly role: Role;
+  readonly secretHash: string;
+  readonly nodeId: string | null;
+  readonly label: string | null;
+  readonly nowMs: number;
+  readonly expiresAt: number | null;
+  readonly singleUse: boolean;
+  readonly actor: string;
+}
+
+export type { Principal, TaskUsage };
