@@ -20,6 +20,8 @@ export interface AgentIterationInput {
   readonly prompt: string;
   /** New guidance for this iteration (already inside `prompt`), for drivers with native support. */
   readonly guidance: readonly string[];
+  /** The task's prompt alone, without guidance (the `shell` agent runs it as a command). */
+  readonly taskPrompt?: string | undefined;
   readonly workspacePath: string;
   /** Scrubbed base environment for the sleeve. */
   readonly env: Readonly<Record<string, string>>;

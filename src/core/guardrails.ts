@@ -1,0 +1,91 @@
+/**
+ * Loop guardrails: pure decisions over a loop's limits and progress. The loop runner asks
+ * `beforeIteration` before it starts an iteration, `budgetExceeded` on every usage report while
+ * one runs (so a budget is overshot by at most one report), and `afterIteration` when it ended.
+ */
+import type { IterationOutcome, LoopProgress, LoopVerdict } from './guardrails-types.js';
+import type { GuardrailLimits, LoopMode } from './task.js';
+
+const CONTINUE: LoopVerdict = { action: 'continue' };
+
+function fail(reason: 'max_iterations' | 'timeout' | 'budget_tokens' | 'budget_usd' | 'iteration_timeout' | 'agent_failed', message: string): LoopVerdict {
+  return { action: 'fail', reason, message };
+}
+
+/** The first budget (tokens, then dollars) that is used up, as a failing verdict; null if none. */
+export function budgetExceeded(limits: GuardrailLimits, progress: LoopProgress): LoopVerdict | null {
+  if (limits.budgetTokens !== null && progress.tokens >= limits.budgetTokens) {
+    return fail('budget_tokens', `token budget used up: ${progress.tokens} of ${limits.budgetTokens} tokens`);
+  }
+  if (limits.budgetUsd !== null && progress.usd >= limits.budgetUsd) {
+    return fail('budget_usd', `dollar budget used up: $${progress.usd.toFixed(4)} of $${limits.budgetUsd}`);
+  }
+  return null;
+}
+
+function timeUp(limits: GuardrailLimits, progress: LoopProgress): LoopVerdict | null {
+  if (limits.timeoutMs !== null && progress.elapsedMs >= limits.timeoutMs) {
+    return fail('timeout', `task ran for ${progress.elapsedMs} ms, limit ${limits.timeoutMs} ms`);
+  }
+  return null;
+}
+
+function iterationsUsed(limits: GuardrailLimits, progress: LoopProgress): LoopVerdict | null {
+  if (limits.maxIterations !== null && progress.iterations >= limits.maxIterations) {
+    return fail('max_iterations', `reached the limit of ${limits.maxIterations} iterations`);
+  }
+  return null;
+}
+
+/** May the loop start another iteration? `continue`, or a failing verdict with its reason. */
+export function beforeIteration(limits: GuardrailLimits, progress: LoopProgress): LoopVerdict {
+  return iterationsUsed(limits, progress) ?? timeUp(limits, progress) ?? budgetExceeded(limits, progress) ?? CONTINUE;
+}
+
+/**
+ * How the loop goes on after an iteration ended. `progress` already counts that iteration (its
+ * usage, its time, and the unchanged streak updated by its workspace change).
+ */
+export function afterIteration(
+  limits: GuardrailLimits,
+  mode: LoopMode,
+  progress: LoopProgress,
+  outcome: IterationOutcome,
+): LoopVerdict {
+  if (outcome.timedOut) {
+    return fail('iteration_timeout', `iteration ${progress.iterations} ran past ${limits.iterationTimeoutMs ?? 0} ms`);
+  }
+  if (outcome.untilPassed === true) return { action: 'succeed', reason: 'until_passed' };
+  if (outcome.agentDone) return { action: 'succeed', reason: 'agent_done' };
+  if (outcome.agentFailed) return fail('agent_failed', `agent reported failure in iteration ${progress.iterations}`);
+  if (mode === 'once') {
+    if (outcome.exitCode === 0) return { action: 'succeed', reason: 'once_completed' };
+    return fail('agent_failed', `agent exited with ${describeExit(outcome.exitCode)}`);
+  }
+  const limit = budgetExceeded(limits, progress) ?? timeUp(limits, progress) ?? iterationsUsed(limits, progress);
+  if (limit !== null) return limit;
+  if (limits.stuckAfterIterations !== null && progress.unchangedStreak >= limits.stuckAfterIterations) {
+    return {
+      action: 'pause',
+      reason: 'stuck',
+      message: `${progress.unchangedStreak} iterations in a row changed nothing in the workspace`,
+    };
+  }
+  return CONTINUE;
+}
+
+/**
+ * How long the next iteration may run: the smaller of the iteration timeout and the time left
+ * of the total timeout; null when neither is set. Never negative.
+ */
+export function iterationDeadlineMs(limits: GuardrailLimits, progress: LoopProgress): number | null {
+  const remaining = limits.timeoutMs === null ? null : Math.max(0, limits.timeoutMs - progress.elapsedMs);
+  const perIteration = limits.iterationTimeoutMs;
+  if (remaining === null) return perIteration;
+  if (perIteration === null) return remaining;
+  return Math.min(perIteration, remaining);
+}
+
+function describeExit(exitCode: number | null): string {
+  return exitCode === null ? 'no exit code (killed by a signal)' : `exit code ${exitCode}`;
+}
