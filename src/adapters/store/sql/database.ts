@@ -1,0 +1,129 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Row types of the store's tables. Integer columns are 64-bit in the schema; some drivers return
+ * them as strings or bigints, so they are typed as `Int8` on read and must be normalised with
+ * `toNum` (see `numbers.ts`).
+ */
+export type Int8 = ColumnType<number | string | bigint, number, number>;
+export type NullableInt8 = ColumnType<number | string | bigint | null, number | null, number | null>;
+export type Float8 = ColumnType<number | string, number, number>;
+export type AutoSeq = number | string | bigint;
+
+export interface TasksTable {
+  id: string;
+  spec: string;
+  state: string;
+  reason: string | null;
+  message: string | null;
+  desired: string;
+  attempts: Int8;
+  fencing_token: Int8;
+  node_id: string | null;
+  lease_expires_at: NullableInt8;
+  not_before: Int8;
+  usage_iterations: Int8;
+  usage_tokens_in: Int8;
+  usage_tokens_out: Int8;
+  usage_usd: Float8;
+  runtime_ms: Int8;
+  workspace_path: string | null;
+  priority: Int8;
+  agent: string;
+  requires: string;
+  created_at: Int8;
+  updated_at: Int8;
+  started_at: NullableInt8;
+  finished_at: NullableInt8;
+  /** Optimistic concurrency: every update bumps it and checks the value it read. */
+  row_version: Int8;
+}
+
+export interface TaskLabelsTable {
+  task_id: string;
+  key: string;
+  value: string;
+}
+
+export interface GuidanceTable {
+  task_id: string;
+  seq: Int8;
+  text: string;
+  actor: string;
+  created_at: Int8;
+  delivered_at: NullableInt8;
+}
+
+export interface IterationReportsTable {
+  task_id: string;
+  attempt: Int8;
+  iteration: Int8;
+  kind: string;
+  at: Int8;
+}
+
+export interface EventsTable {
+  seq: Generated<AutoSeq>;
+  type: string;
+  task_id: string | null;
+  node_id: string | null;
+  at: Int8;
+  data: string;
+}
+
+export interface TaskLogsTable {
+  seq: Generated<AutoSeq>;
+  task_id: string;
+  attempt: Int8;
+  iteration: Int8;
+  stream: string;
+  at: Int8;
+  text: string;
+}
+
+export interface NodesTable {
+  id: string;
+  name: string;
+  capabilities: string;
+  slots: Int8;
+  liveness: string;
+  scheduling: string;
+  resources: string;
+  version: string;
+  joined_at: Int8;
+  last_heartbeat_at: Int8;
+}
+
+export interface TokensTable {
+  id: string;
+  kind: string;
+  role: string;
+  secret_hash: string;
+  node_id: string | null;
+  label: string | null;
+  created_at: Int8;
+  expires_at: NullableInt8;
+  single_use: Int8;
+  used_at: NullableInt8;
+  revoked_at: NullableInt8;
+}
+
+export interface SettingsTable {
+  id: Int8;
+  killswitch_on: Int8;
+  killswitch_reason: string | null;
+  killswitch_changed_at: NullableInt8;
+  killswitch_changed_by: string | null;
+}
+
+export interface Database {
+  tasks: TasksTable;
+  task_labels: TaskLabelsTable;
+  guidance: GuidanceTable;
+  iteration_reports: IterationReportsTable;
+  events: EventsTable;
+  task_logs: TaskLogsTable;
+  nodes: NodesTable;
+  tokens: TokensTable;
+  settings: SettingsTable;
+}

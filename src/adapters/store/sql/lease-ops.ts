@@ -1,0 +1,103 @@
+import type { LeaseRenewal, AttemptCompletion, LeaseClaimInput } from '../../../core/ports/store.js';
+import { LEASED_TASK_STATES, type Task } from '../../../core/task.js';
+import { finishAttempt, retryAttempt } from './attempt-end.js';
+import { insertEvents } from './events-sql.js';
+import { fencedTx } from './fenced-tx.js';
+import { pendingGuidance } from './guidance-sql.js';
+import { readKillSwitch } from './killswitch-ops.js';
+import { loadNodeRow } from './node-row.js';
+import type { SqlContext } from './sql-context.js';
+import { saveTask, taskFromRow } from './task-row.js';
+import { requireTransition } from './task-transition.js';
+
+export async function listNodeLeases(ctx: SqlContext, nodeId: string): Promise<readonly Task[]> {
+  await loadNodeRow(ctx.db, nodeId);
+  const rows = await ctx.db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('node_id', '=', nodeId)
+    .where('state', 'in', [...LEASED_TASK_STATES])
+    .orderBy('created_at', 'asc')
+    .orderBy('id', 'asc')
+    .execute();
+  return rows.map(taskFromRow);
+}
+
+/** leased → running; an attempt already running or paused (node restart) is left as is. */
+export async function startAttempt(
+  ctx: SqlContext,
+  input: { claim: LeaseClaimInput; nowMs: number; workspacePath: string },
+): Promise<Task> {
+  return fencedTx(ctx, input.claim, input.nowMs, 'start', async (tx, stored) => {
+    const t = stored.task;
+    if (t.state !== 'leased') return t;
+    const next: Task = {
+      ...t,
+      state: requireTransition(t, 'start'),
+      workspacePath: input.workspacePath,
+      startedAt: t.startedAt ?? input.nowMs,
+      updatedAt: input.nowMs,
+    };
+    await saveTask(tx, stored, next);
+    await insertEvents(
+      tx,
+      [
+        {
+          type: 'task.started',
+          taskId: t.id,
+          nodeId: t.nodeId,
+          data: { attempt: t.attempts, workspacePath: input.workspacePath },
+        },
+      ],
+      input.nowMs,
+    );
+    return next;
+  });
+}
+
+export async function renewLease(
+  ctx: SqlContext,
+  input: { claim: LeaseClaimInput; nowMs: number; leaseTtlMs: number },
+): Promise<LeaseRenewal> {
+  return fencedTx(ctx, input.claim, input.nowMs, 'renew', async (tx, stored) => {
+    const leaseExpiresAt = input.nowMs + input.leaseTtlMs;
+    const next: Task = { ...stored.task, leaseExpiresAt, updatedAt: input.nowMs };
+    await saveTask(tx, stored, next);
+    await insertEvents(
+      tx,
+      [
+        {
+          type: 'lease.renewed',
+          taskId: next.id,
+          nodeId: next.nodeId,
+          data: { fencingToken: next.fencingToken, leaseExpiresAt },
+        },
+      ],
+      input.nowMs,
+    );
+    return {
+      task: next,
+      leaseExpiresAt,
+      desired: next.desired,
+      pendingGuidance: await pendingGuidance(tx, next.id),
+      killSwitch: (await readKillSwitch(tx)).on,
+    };
+  });
+}
+
+export async function completeAttempt(ctx: SqlContext, input: AttemptCompletion): Promise<Task> {
+  return fencedTx(ctx, input.claim, input.nowMs, 'complete', async (tx, stored) => {
+    const withUsage: Task = {
+      ...stored.task,
+      usage: input.usage ?? stored.task.usage,
+      runtimeMs: input.runtimeMs ?? stored.task.runtimeMs,
+    };
+    const end =
+      input.outcome === 'requeue'
+        ? retryAttempt(withUsage, input.reason, input.message, input.nowMs)
+        : finishAttempt(withUsage, input.outcome, input.reason, input.message, input.nowMs);
+    await saveTask(tx, stored, end.next);
+    await insertEvents(tx, end.events, input.nowMs);
+    return end.next;
+  });
+}

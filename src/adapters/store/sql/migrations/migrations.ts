@@ -1,0 +1,16 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { SqlFlavor } from '../sql-flavor.js';
+import { initialMigration } from './0001-initial.js';
+
+/** Every migration, keyed by a name that sorts in the order they apply. */
+export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migration>> {
+  return {
+    '0001-initial': initialMigration(flavor),
+  };
+}
+
+export function storeMigrationProvider(flavor: SqlFlavor): MigrationProvider {
+  return {
+    getMigrations: () => Promise.resolve(storeMigrations(flavor)),
+  };
+}

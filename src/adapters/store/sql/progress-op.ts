@@ -1,0 +1,110 @@
+import type { EventType, NewEvent } from '../../../core/events.js';
+import type { IterationReport, ProgressReport } from '../../../core/ports/store.js';
+import type { Task } from '../../../core/task.js';
+import { insertEvents } from './events-sql.js';
+import { fencedTx } from './fenced-tx.js';
+import type { Db, SqlContext } from './sql-context.js';
+import { saveTask } from './task-row.js';
+import { requireTransition } from './task-transition.js';
+
+const ITERATION_EVENTS: Readonly<Record<IterationReport['kind'], EventType>> = {
+  started: 'iteration.started',
+  finished: 'iteration.finished',
+  usage: 'iteration.usage-reported',
+};
+
+/**
+ * Progress from a running attempt, in one fenced transaction: iteration events (once per
+ * attempt, iteration and kind), log lines, usage and runtime, running ⇄ paused as observed by the
+ * node, and guidance delivery.
+ */
+export async function reportProgress(ctx: SqlContext, input: ProgressReport): Promise<Task> {
+  const { nowMs } = input;
+  return fencedTx(ctx, input.claim, nowMs, 'progress', async (tx, stored) => {
+    let t: Task = stored.task;
+    const events: NewEvent[] = [];
+    const at = { taskId: t.id, nodeId: t.nodeId };
+
+    for (const report of input.iterations) {
+      if (!(await recordIteration(tx, t.id, t.attempts, report))) continue;
+      events.push({
+        type: ITERATION_EVENTS[report.kind],
+        ...at,
+        data: { ...report.data, attempt: t.attempts, iteration: report.iteration, at: report.at },
+      });
+    }
+
+    if (input.logs.length > 0) {
+      await tx
+        .insertInto('task_logs')
+        .values(
+          input.logs.map((l) => ({
+            task_id: t.id,
+            attempt: l.attempt,
+            iteration: l.iteration,
+            stream: l.stream,
+            at: l.at,
+            text: l.text,
+          })),
+        )
+        .execute();
+    }
+
+    t = {
+      ...t,
+      usage: input.usage ?? t.usage,
+      runtimeMs: input.runtimeMs ?? t.runtimeMs,
+      updatedAt: nowMs,
+    };
+
+    if (input.observed !== undefined && t.state === 'leased') {
+      t = { ...t, state: requireTransition(t, 'start'), startedAt: t.startedAt ?? nowMs };
+      events.push({ type: 'task.started', ...at, data: { attempt: t.attempts, workspacePath: t.workspacePath } });
+    }
+    if (input.observed === 'paused' && t.state === 'running') {
+      const reason = input.pauseReason ?? 'paused';
+      const message = input.pauseMessage ?? null;
+      t = { ...t, state: requireTransition(t, 'pause'), reason, message };
+      events.push({ type: 'task.paused', ...at, data: { reason, message, desired: t.desired } });
+    } else if (input.observed === 'running' && t.state === 'paused') {
+      t = { ...t, state: requireTransition(t, 'resume'), reason: null, message: null };
+      events.push({ type: 'task.resumed', ...at, data: { desired: t.desired } });
+    }
+
+    if (input.guidanceDeliveredSeq !== undefined) {
+      const result = await tx
+        .updateTable('guidance')
+        .set({ delivered_at: nowMs })
+        .where('task_id', '=', t.id)
+        .where('seq', '<=', input.guidanceDeliveredSeq)
+        .where('delivered_at', 'is', null)
+        .executeTakeFirst();
+      const count = Number(result.numUpdatedRows);
+      if (count > 0) {
+        events.push({ type: 'guidance.delivered', ...at, data: { uptoSeq: input.guidanceDeliveredSeq, count } });
+      }
+    }
+
+    await saveTask(tx, stored, t);
+    await insertEvents(tx, events, nowMs);
+    return t;
+  });
+}
+
+/** Remember an iteration report; false when the same (attempt, iteration, kind) was seen before. */
+async function recordIteration(db: Db, taskId: string, attempt: number, report: IterationReport): Promise<boolean> {
+  const seen = await db
+    .selectFrom('iteration_reports')
+    .select('task_id')
+    .where('task_id', '=', taskId)
+    .where('attempt', '=', attempt)
+    .where('iteration', '=', report.iteration)
+    .where('kind', '=', report.kind)
+    .executeTakeFirst();
+  if (seen !== undefined) return false;
+  await db
+    .insertInto('iteration_reports')
+    .values({ task_id: taskId, attempt, iteration: report.iteration, kind: report.kind, at: report.at })
+    .execute();
+  return true;
+}

@@ -1,0 +1,176 @@
+import type { TokenKind, TokenRecord } from '../../../core/auth.js';
+import type { EventType, NewEvent, StoredEvent } from '../../../core/events.js';
+import type { FleetNode, NodeResources, NodeScheduling } from '../../../core/node.js';
+import type { Page, PageRequest } from '../../../core/page.js';
+import type {
+  AttemptCompletion,
+  CommitResult,
+  KillSwitch,
+  LeaseClaimInput,
+  LeaseRenewal,
+  LogLine,
+  NewToken,
+  NodeRegistration,
+  ProgressReport,
+  ReapResult,
+  Store,
+  TaskFilter,
+} from '../../../core/ports/store.js';
+import type { SchedulePlan, SchedulerSnapshot, UnplacedReason } from '../../../core/scheduler/scheduler-types.js';
+import type { Guidance, Task, TaskDesire, TaskSpec, TaskState } from '../../../core/task.js';
+import * as control from './control-ops.js';
+import * as ev from './events-sql.js';
+import * as ks from './killswitch-ops.js';
+import * as lease from './lease-ops.js';
+import * as logs from './log-ops.js';
+import * as nodes from './node-ops.js';
+import { reportProgress } from './progress-op.js';
+import { reapExpired } from './reaper-op.js';
+import * as sched from './scheduling-ops.js';
+import type { SqlContext } from './sql-context.js';
+import * as tasks from './task-ops.js';
+import * as tokens from './token-ops.js';
+
+/**
+ * The Store on any SQL database Kysely speaks. Dialect-neutral: a subclass supplies the
+ * connection, the transaction wrapper (`SqlContext`), migrations and shutdown.
+ */
+export abstract class SqlStore implements Store {
+  protected constructor(protected readonly ctx: SqlContext) {}
+
+  abstract migrate(): Promise<void>;
+  abstract close(): Promise<void>;
+
+  createTask(input: { id: string; spec: TaskSpec; nowMs: number; actor: string }): Promise<Task> {
+    return tasks.createTask(this.ctx, input);
+  }
+  getTask(id: string): Promise<Task | null> {
+    return tasks.getTask(this.ctx, id);
+  }
+  listTasks(filter: TaskFilter & PageRequest): Promise<Page<Task>> {
+    return tasks.listTasks(this.ctx, filter);
+  }
+  countTasksByState(): Promise<Readonly<Record<TaskState, number>>> {
+    return tasks.countTasksByState(this.ctx);
+  }
+
+  loadSchedulerSnapshot(input: { maxTasks: number; nowMs: number }): Promise<SchedulerSnapshot> {
+    return sched.loadSchedulerSnapshot(this.ctx, input);
+  }
+  commitPlan(input: { plan: SchedulePlan; nowMs: number; leaseTtlMs: number }): Promise<CommitResult> {
+    return sched.commitPlan(this.ctx, input);
+  }
+  recordUnplaced(input: {
+    items: readonly { taskId: string; reason: UnplacedReason; detail: string | null }[];
+    nowMs: number;
+  }): Promise<number> {
+    return sched.recordUnplaced(this.ctx, input);
+  }
+
+  listNodeLeases(nodeId: string): Promise<readonly Task[]> {
+    return lease.listNodeLeases(this.ctx, nodeId);
+  }
+  startAttempt(input: { claim: LeaseClaimInput; nowMs: number; workspacePath: string }): Promise<Task> {
+    return lease.startAttempt(this.ctx, input);
+  }
+  renewLease(input: { claim: LeaseClaimInput; nowMs: number; leaseTtlMs: number }): Promise<LeaseRenewal> {
+    return lease.renewLease(this.ctx, input);
+  }
+  reportProgress(input: ProgressReport): Promise<Task> {
+    return reportProgress(this.ctx, input);
+  }
+  completeAttempt(input: AttemptCompletion): Promise<Task> {
+    return lease.completeAttempt(this.ctx, input);
+  }
+  reapExpired(input: { nowMs: number; nodeLostAfterMs: number; limit: number }): Promise<ReapResult> {
+    return reapExpired(this.ctx, input);
+  }
+
+  requestControl(input: { taskId: string; desire: TaskDesire; nowMs: number; actor: string }): Promise<Task> {
+    return control.requestControl(this.ctx, input);
+  }
+  addGuidance(input: { taskId: string; text: string; nowMs: number; actor: string }): Promise<Guidance> {
+    return control.addGuidance(this.ctx, input);
+  }
+  listGuidance(taskId: string): Promise<readonly Guidance[]> {
+    return control.listGuidance(this.ctx, taskId);
+  }
+
+  readEvents(input: {
+    afterSeq: number;
+    limit: number;
+    taskId?: string | undefined;
+    types?: readonly EventType[] | undefined;
+  }): Promise<readonly StoredEvent[]> {
+    return ev.readEvents(this.ctx.db, input);
+  }
+  lastEventSeq(): Promise<number> {
+    return ev.lastEventSeq(this.ctx.db);
+  }
+  async appendEvents(input: { events: readonly NewEvent[]; nowMs: number }): Promise<void> {
+    if (input.events.length === 0) return;
+    await this.ctx.runInTx((tx) => ev.insertEvents(tx, input.events, input.nowMs));
+  }
+  readLogs(input: { taskId: string; afterSeq: number; limit: number }): Promise<readonly LogLine[]> {
+    return logs.readLogs(this.ctx, input);
+  }
+
+  registerNode(input: NodeRegistration & { id: string; nowMs: number }): Promise<FleetNode> {
+    return nodes.registerNode(this.ctx, input);
+  }
+  getNode(id: string): Promise<FleetNode | null> {
+    return nodes.getNode(this.ctx, id);
+  }
+  listNodes(filter: { states?: readonly string[] | undefined } & PageRequest): Promise<Page<FleetNode>> {
+    return nodes.listNodes(this.ctx, filter);
+  }
+  heartbeatNode(input: {
+    nodeId: string;
+    nowMs: number;
+    resources: NodeResources;
+    capabilities?: readonly string[] | undefined;
+    slots?: number | undefined;
+    version?: string | undefined;
+  }): Promise<FleetNode> {
+    return nodes.heartbeatNode(this.ctx, input);
+  }
+  setNodeScheduling(input: {
+    nodeId: string;
+    scheduling: NodeScheduling;
+    nowMs: number;
+    actor: string;
+  }): Promise<FleetNode> {
+    return nodes.setNodeScheduling(this.ctx, input);
+  }
+
+  getKillSwitch(): Promise<KillSwitch> {
+    return ks.readKillSwitch(this.ctx.db);
+  }
+  setKillSwitch(input: { on: boolean; reason: string | null; nowMs: number; actor: string }): Promise<KillSwitch> {
+    return ks.setKillSwitch(this.ctx, input);
+  }
+
+  createToken(input: NewToken): Promise<TokenRecord> {
+    return tokens.createToken(this.ctx, input);
+  }
+  getToken(id: string): Promise<TokenRecord | null> {
+    return tokens.getToken(this.ctx, id);
+  }
+  consumeJoinToken(input: { id: string; secretHash: string; nowMs: number }): Promise<TokenRecord> {
+    return tokens.consumeJoinToken(this.ctx, input);
+  }
+  revokeToken(input: { id: string; nowMs: number; actor: string }): Promise<void> {
+    return tokens.revokeToken(this.ctx, input);
+  }
+  revokeNodeTokens(input: {
+    nodeId: string;
+    kind: TokenKind;
+    nowMs: number;
+    exceptId?: string | undefined;
+  }): Promise<number> {
+    return tokens.revokeNodeTokens(this.ctx, input);
+  }
+  hasAdminToken(): Promise<boolean> {
+    return tokens.hasAdminToken(this.ctx);
+  }
+}
