@@ -160,3 +160,11 @@ export const AfterQuery = z.strictObject({
 export function pageSchema<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 }
+
+/**
+ * A list read after a sequence number (task events, task logs): pass `nextAfter` back as `after`
+ * to continue; it is the last item's seq, or the requested `after` when the list is empty.
+ */
+export function afterPageSchema<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextAfter: z.number().int().nonnegative() });
+}

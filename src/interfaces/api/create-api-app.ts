@@ -1,0 +1,77 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Hq } from '../../services/hq/hq.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import type { ApiEnv } from './api-env.js';
+import { createErrorHandler, notFoundHandler } from './error-mapper.js';
+import { registerEventRoutes } from './event-routes.js';
+import { registerLeaseRoutes } from './lease-routes.js';
+import { registerNodeRoutes } from './node-routes.js';
+import { jsonContent } from './openapi-helpers.js';
+import { registerTaskRoutes } from './task-routes.js';
+import { createValidationHook } from './validation-hook.js';
+
+const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() });
+
+/**
+ * The HQ REST API (`/api/v1`), its OpenAPI 3.1 document (`/api/v1/openapi.json`) and `/healthz`.
+ * Does not listen: serve `app.fetch` with a server of your choice.
+ */
+export function createApiApp(hq: Hq): OpenAPIHono<ApiEnv> {
+  const schemas = new Map<string, Readonly<Record<string, unknown>>>();
+  const app = new OpenAPIHono<ApiEnv>({
+    defaultHook: createValidationHook((c, target) => schemas.get(`${c.req.method} ${c.req.routePath}`)?.[target]),
+  });
+  app.onError(createErrorHandler(hq.deps.logger.child({ component: 'api' })));
+  app.notFound(notFoundHandler);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: '`<tokenId>.<secret>`: an API token or a node access token',
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['health'],
+      summary: 'Liveness probe (no authentication)',
+      responses: { 200: jsonContent(HealthResponse, 'HQ is up') },
+    }),
+    (c) => c.json({ status: 'ok' as const, version: hq.config.version }, 200),
+  );
+
+  registerTaskRoutes(app, hq);
+  registerNodeRoutes(app, hq);
+  registerLeaseRoutes(app, hq);
+  registerAdminRoutes(app, hq);
+  registerEventRoutes(app, hq);
+
+  indexRequestSchemas(app, schemas);
+
+  app.doc31('/api/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Cortical HQ API',
+      version: hq.config.version,
+      description: 'Control plane for fleets of AI coding agents. Errors: { error: { code, message, details? } }.',
+    },
+  });
+
+  return app;
+}
+
+/** `METHOD /path/:param` → the request schemas per validation target, for validation messages. */
+function indexRequestSchemas(app: OpenAPIHono<ApiEnv>, out: Map<string, Readonly<Record<string, unknown>>>): void {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route') continue;
+    const { method, path, request } = def.route;
+    const honoPath = path.replace(/\{([^}]+)\}/g, ':$1');
+    const media = request?.body?.content['application/json'];
+    out.set(`${method.toUpperCase()} ${honoPath}`, {
+      json: media !== undefined && 'schema' in media ? media.schema : undefined,
+      query: request?.query,
+      param: request?.params,
+    });
+  }
+}

@@ -1,0 +1,69 @@
+/** HQ settings. Every value has a default; tests override the timings with short ones. */
+export interface HqConfig {
+  /** How long a granted or renewed lease lasts. */
+  readonly leaseTtlMs: number;
+  /** How often nodes are told to heartbeat. */
+  readonly heartbeatIntervalMs: number;
+  /** A node whose last heartbeat is older than this is marked lost. */
+  readonly nodeLostAfterMs: number;
+  /** Lifetime of a node access token (refresh tokens do not expire). */
+  readonly nodeAccessTtlMs: number;
+  /** Lifetime of a join token created without an explicit TTL. */
+  readonly joinTokenTtlMs: number;
+  /** Scheduler pass interval (a fallback: wake-ups run passes sooner). */
+  readonly schedulerIntervalMs: number;
+  /** Lease reaper interval. */
+  readonly reaperIntervalMs: number;
+  /** Queued tasks considered per scheduling pass. */
+  readonly maxTasksPerPass: number;
+  /** Expired leases handled per reaper store call. */
+  readonly reapBatchSize: number;
+  /** Fallback poll interval of event streams when no wake-up arrives. */
+  readonly eventPollIntervalMs: number;
+  /** HQ version, reported by /healthz and status. */
+  readonly version: string;
+}
+
+export const DEFAULT_HQ_CONFIG: HqConfig = {
+  leaseTtlMs: 30_000,
+  heartbeatIntervalMs: 5_000,
+  nodeLostAfterMs: 30_000,
+  nodeAccessTtlMs: 900_000,
+  joinTokenTtlMs: 24 * 60 * 60 * 1000,
+  schedulerIntervalMs: 1_000,
+  reaperIntervalMs: 2_000,
+  maxTasksPerPass: 10_000,
+  reapBatchSize: 500,
+  eventPollIntervalMs: 1_000,
+  version: '0.0.0',
+};
+
+/** Fill unset values with defaults and reject nonsensical ones. */
+export function resolveHqConfig(partial: Partial<HqConfig> = {}): HqConfig {
+  const config: HqConfig = { ...DEFAULT_HQ_CONFIG, ...stripUndefined(partial) };
+  const positive: (keyof HqConfig)[] = [
+    'leaseTtlMs',
+    'heartbeatIntervalMs',
+    'nodeLostAfterMs',
+    'nodeAccessTtlMs',
+    'joinTokenTtlMs',
+    'schedulerIntervalMs',
+    'reaperIntervalMs',
+    'maxTasksPerPass',
+    'reapBatchSize',
+    'eventPollIntervalMs',
+  ];
+  for (const key of positive) {
+    const value = config[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`HQ config ${key} must be a positive number, got ${String(value)}`);
+    }
+  }
+  return config;
+}
+
+function stripUndefined(partial: Partial<HqConfig>): Partial<HqConfig> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) out[k] = v;
+  return out;
+}

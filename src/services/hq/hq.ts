@@ -1,0 +1,82 @@
+import type { Clock } from '../../core/clock.js';
+import type { IdGenerator } from '../../core/ids.js';
+import type { Bus } from '../../core/ports/bus.js';
+import type { Logger } from '../../core/ports/logger.js';
+import type { Store } from '../../core/ports/store.js';
+import type { Runnable } from '../../core/runnable.js';
+import type { Task } from '../../core/task.js';
+import type { TaskCreateParsed } from '../../contract/task-schemas.js';
+import { AuthService } from './auth-service.js';
+import { EventFeed } from './event-feed.js';
+import { resolveHqConfig, type HqConfig } from './hq-config.js';
+import type { HqDeps } from './hq-deps.js';
+import { KillSwitchService } from './killswitch-service.js';
+import { LeaseReaper } from './lease-reaper.js';
+import { LeaseService } from './lease-service.js';
+import { NodeRegistry } from './node-registry.js';
+import { SchedulerLoop } from './scheduler-loop.js';
+import { StatusService } from './status-service.js';
+import { submitTask } from './submit-task.js';
+import { TaskControls } from './task-controls.js';
+import { TaskQueries } from './task-queries.js';
+
+export interface HqOptions {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+  readonly config?: Partial<HqConfig> | undefined;
+}
+
+/**
+ * HQ's services composed from ports. Interfaces (REST API, CLI, …) call these; `start(signal)`
+ * runs the long-running loops (scheduler and lease reaper) until the signal aborts.
+ */
+export class Hq implements Runnable {
+  readonly deps: HqDeps;
+  readonly config: HqConfig;
+  readonly auth: AuthService;
+  readonly tasks: TaskQueries;
+  readonly controls: TaskControls;
+  readonly nodes: NodeRegistry;
+  readonly leases: LeaseService;
+  readonly killSwitch: KillSwitchService;
+  readonly status: StatusService;
+  readonly events: EventFeed;
+  readonly scheduler: SchedulerLoop;
+  readonly reaper: LeaseReaper;
+
+  constructor(options: HqOptions) {
+    this.config = resolveHqConfig(options.config);
+    this.deps = {
+      store: options.store,
+      bus: options.bus,
+      clock: options.clock,
+      ids: options.ids,
+      logger: options.logger.child({ component: 'hq' }),
+      config: this.config,
+    };
+    this.auth = new AuthService(this.deps);
+    this.tasks = new TaskQueries(this.deps);
+    this.controls = new TaskControls(this.deps);
+    this.nodes = new NodeRegistry(this.deps, this.auth);
+    this.leases = new LeaseService(this.deps);
+    this.killSwitch = new KillSwitchService(this.deps);
+    this.status = new StatusService(this.deps);
+    this.events = new EventFeed(this.deps);
+    this.scheduler = new SchedulerLoop(this.deps);
+    this.reaper = new LeaseReaper(this.deps);
+  }
+
+  submitTask(request: TaskCreateParsed, actor: string): Promise<Task> {
+    return submitTask(this.deps, request, actor);
+  }
+
+  /** Runs the scheduler loop and the lease reaper until `signal` aborts. */
+  async start(signal: AbortSignal): Promise<void> {
+    this.deps.logger.info({ version: this.config.version }, 'HQ loops starting');
+    await Promise.all([this.scheduler.start(signal), this.reaper.start(signal)]);
+    this.deps.logger.info({}, 'HQ loops stopped');
+  }
+}

@@ -1,0 +1,92 @@
+import type { Principal } from '../../core/auth.js';
+import { TerminalError } from '../../core/errors.js';
+import type { IterationReport, LeaseClaimInput, LeaseRenewal, NewLogLine } from '../../core/ports/store.js';
+import type { ReasonCode, Task, TaskUsage } from '../../core/task.js';
+import type { HqDeps } from './hq-deps.js';
+import { notify } from './notify.js';
+
+export interface ProgressInput {
+  readonly fencingToken: number;
+  readonly iterations: readonly IterationReport[];
+  readonly logs: readonly NewLogLine[];
+  readonly usage?: TaskUsage | undefined;
+  readonly runtimeMs?: number | undefined;
+  readonly observed?: 'running' | 'paused' | undefined;
+  readonly pauseReason?: ReasonCode | undefined;
+  readonly pauseMessage?: string | undefined;
+  readonly guidanceDeliveredSeq?: number | undefined;
+}
+
+export interface CompleteInput {
+  readonly fencingToken: number;
+  readonly outcome: 'succeeded' | 'failed' | 'cancelled' | 'requeue';
+  readonly reason: ReasonCode;
+  readonly message: string | null;
+  readonly usage?: TaskUsage | undefined;
+  readonly runtimeMs?: number | undefined;
+}
+
+/**
+ * A node's operations on its leases. The node id always comes from the authenticated principal,
+ * never from the request, so a node can act only on its own leases; the store's fencing check
+ * rejects stale or foreign claims with LEASE_CONFLICT.
+ */
+export class LeaseService {
+  constructor(private readonly deps: HqDeps) {}
+
+  async start(principal: Principal, taskId: string, input: { fencingToken: number; workspacePath: string }): Promise<Task> {
+    const task = await this.deps.store.startAttempt({
+      claim: claimOf(principal, taskId, input.fencingToken),
+      nowMs: this.deps.clock.nowMs(),
+      workspacePath: input.workspacePath,
+    });
+    await notify(this.deps, ['tasks.changed'], { taskId });
+    return task;
+  }
+
+  renew(principal: Principal, taskId: string, input: { fencingToken: number }): Promise<LeaseRenewal> {
+    return this.deps.store.renewLease({
+      claim: claimOf(principal, taskId, input.fencingToken),
+      nowMs: this.deps.clock.nowMs(),
+      leaseTtlMs: this.deps.config.leaseTtlMs,
+    });
+  }
+
+  async progress(principal: Principal, taskId: string, input: ProgressInput): Promise<Task> {
+    const task = await this.deps.store.reportProgress({
+      claim: claimOf(principal, taskId, input.fencingToken),
+      nowMs: this.deps.clock.nowMs(),
+      iterations: input.iterations,
+      logs: input.logs,
+      usage: input.usage,
+      runtimeMs: input.runtimeMs,
+      observed: input.observed,
+      pauseReason: input.pauseReason,
+      pauseMessage: input.pauseMessage,
+      guidanceDeliveredSeq: input.guidanceDeliveredSeq,
+    });
+    await notify(this.deps, ['tasks.changed'], { taskId });
+    return task;
+  }
+
+  /** End the attempt; the node's slot frees up and a requeued task is placeable again. */
+  async complete(principal: Principal, taskId: string, input: CompleteInput): Promise<Task> {
+    const task = await this.deps.store.completeAttempt({
+      claim: claimOf(principal, taskId, input.fencingToken),
+      nowMs: this.deps.clock.nowMs(),
+      outcome: input.outcome,
+      reason: input.reason,
+      message: input.message,
+      usage: input.usage,
+      runtimeMs: input.runtimeMs,
+    });
+    const topics = task.state === 'queued' ? (['tasks.changed', 'nodes.changed', 'tasks.queued'] as const) : (['tasks.changed', 'nodes.changed'] as const);
+    await notify(this.deps, topics, { taskId, nodeId: principal.nodeId });
+    return task;
+  }
+}
+
+function claimOf(principal: Principal, taskId: string, fencingToken: number): LeaseClaimInput {
+  if (principal.nodeId === null) throw new TerminalError('FORBIDDEN', 'lease calls need a node credential');
+  return { taskId, nodeId: principal.nodeId, fencingToken };
+}

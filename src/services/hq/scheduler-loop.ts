@@ -1,0 +1,107 @@
+import type { Runnable } from '../../core/runnable.js';
+import type { BusTopic } from '../../core/ports/bus.js';
+import type { Task } from '../../core/task.js';
+import { schedule } from '../../core/scheduler/schedule.js';
+import type { HqDeps } from './hq-deps.js';
+import { errorMessage, notify } from './notify.js';
+import { WakeSignal } from './wake-signal.js';
+
+export interface SchedulingPassResult {
+  /** Queued tasks in the snapshot. */
+  readonly considered: number;
+  readonly granted: readonly Task[];
+  readonly rejected: readonly { taskId: string; nodeId: string; why: string }[];
+  readonly unplaced: number;
+  /** Tasks whose unplaced reason changed (and were written). */
+  readonly unplacedRecorded: number;
+  readonly durationMs: number;
+}
+
+type PassDeps = Pick<HqDeps, 'store' | 'bus' | 'clock' | 'logger' | 'config'>;
+
+/** One scheduling pass: snapshot → plan → commit → record why the rest was not placed. */
+export async function runSchedulingPass(deps: PassDeps): Promise<SchedulingPassResult> {
+  const started = deps.clock.nowMs();
+  const snapshot = await deps.store.loadSchedulerSnapshot({ maxTasks: deps.config.maxTasksPerPass, nowMs: started });
+  const now = deps.clock.nowMs();
+  const plan = schedule(snapshot, now);
+  const commit =
+    plan.placements.length > 0
+      ? await deps.store.commitPlan({ plan, nowMs: now, leaseTtlMs: deps.config.leaseTtlMs })
+      : { granted: [], rejected: [] };
+  const unplacedRecorded =
+    plan.unplaced.length > 0
+      ? await deps.store.recordUnplaced({
+          items: plan.unplaced.map((u) => ({ taskId: u.taskId, reason: u.reason, detail: u.detail })),
+          nowMs: now,
+        })
+      : 0;
+  if (commit.granted.length > 0 || unplacedRecorded > 0) {
+    await notify(deps, ['tasks.changed'], { granted: commit.granted.length });
+  }
+  const result: SchedulingPassResult = {
+    considered: snapshot.tasks.length,
+    granted: commit.granted,
+    rejected: commit.rejected,
+    unplaced: plan.unplaced.length,
+    unplacedRecorded,
+    durationMs: deps.clock.nowMs() - started,
+  };
+  if (result.granted.length > 0 || result.rejected.length > 0) {
+    deps.logger.debug(
+      { considered: result.considered, granted: result.granted.length, rejected: result.rejected.length, unplaced: result.unplaced },
+      'scheduling pass',
+    );
+  }
+  return result;
+}
+
+const WAKE_TOPICS: readonly BusTopic[] = ['tasks.queued', 'nodes.changed', 'killswitch.changed'];
+
+/**
+ * Level-based scheduler loop: a pass on every wake-up (coalesced) and every
+ * `schedulerIntervalMs`. Never runs two passes at once; a wake-up during a pass causes exactly one
+ * more pass after it.
+ */
+export class SchedulerLoop implements Runnable {
+  private readonly wake = new WakeSignal();
+  private passing: Promise<SchedulingPassResult> | null = null;
+
+  constructor(private readonly deps: HqDeps) {}
+
+  /** Ask for a pass soon (what bus wake-ups do). */
+  poke(): void {
+    this.wake.notify();
+  }
+
+  /** Run a pass now, or join the one in flight. */
+  runOnce(): Promise<SchedulingPassResult> {
+    if (this.passing !== null) return this.passing;
+    const p = runSchedulingPass(this.deps).finally(() => {
+      this.passing = null;
+    });
+    this.passing = p;
+    return p;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const log = this.deps.logger.child({ loop: 'scheduler' });
+    const unsubscribe = WAKE_TOPICS.map((topic) => this.deps.bus.subscribe(topic, () => this.wake.notify()));
+    try {
+      while (!signal.aborted) {
+        let again = false;
+        try {
+          const result = await this.runOnce();
+          // A full snapshot may leave more placeable work behind it: go again at once.
+          again = result.considered >= this.deps.config.maxTasksPerPass && result.granted.length > 0;
+        } catch (err) {
+          log.error({ err: errorMessage(err) }, 'scheduling pass failed');
+        }
+        if (!again) await this.wake.wait(this.deps.config.schedulerIntervalMs, signal);
+      }
+    } finally {
+      for (const u of unsubscribe) u();
+      if (this.passing !== null) await this.passing.catch(() => undefined);
+    }
+  }
+}

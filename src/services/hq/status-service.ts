@@ -1,0 +1,53 @@
+import { freeSlots, type FleetNode } from '../../core/node.js';
+import { MAX_PAGE_LIMIT } from '../../core/page.js';
+import type { KillSwitch } from '../../core/ports/store.js';
+import type { TaskState } from '../../core/task.js';
+import type { HqDeps } from './hq-deps.js';
+
+export interface HqStatus {
+  readonly version: string;
+  readonly killSwitch: KillSwitch;
+  readonly tasks: Readonly<Record<TaskState, number>>;
+  readonly nodes: { readonly total: number; readonly ready: number; readonly lost: number; readonly freeSlots: number };
+}
+
+/** Counts for `cortical status`. */
+export class StatusService {
+  constructor(private readonly deps: HqDeps) {}
+
+  async status(): Promise<HqStatus> {
+    const [killSwitch, tasks, nodes] = await Promise.all([
+      this.deps.store.getKillSwitch(),
+      this.deps.store.countTasksByState(),
+      this.allNodes(),
+    ]);
+    let ready = 0;
+    let lost = 0;
+    let free = 0;
+    for (const n of nodes) {
+      if (n.liveness === 'lost') {
+        lost += 1;
+      } else {
+        ready += 1;
+        if (n.scheduling === 'active') free += freeSlots(n);
+      }
+    }
+    return {
+      version: this.deps.config.version,
+      killSwitch,
+      tasks,
+      nodes: { total: nodes.length, ready, lost, freeSlots: free },
+    };
+  }
+
+  private async allNodes(): Promise<FleetNode[]> {
+    const out: FleetNode[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.deps.store.listNodes({ cursor, limit: MAX_PAGE_LIMIT });
+      out.push(...page.items);
+      if (page.nextCursor === null || page.items.length === 0) return out;
+      cursor = page.nextCursor;
+    }
+  }
+}

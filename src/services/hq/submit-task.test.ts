@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../../adapters/bus/memory/memory-bus.js';
+import { SqliteStore } from '../../adapters/store/sqlite/sqlite-store.js';
+import { DEFAULT_LOOP_MAX_ITERATIONS, TaskCreateRequest } from '../../contract/task-schemas.js';
+import { createHqHarness, type HqHarness } from './hq-test-harness.js';
+import { toTaskSpec } from './submit-task.js';
+
+describe('toTaskSpec', () => {
+  it.each([
+    [{ prompt: 'p' }, 1],
+    [{ prompt: 'p', mode: 'loop' as const }, DEFAULT_LOOP_MAX_ITERATIONS],
+    [{ prompt: 'p', mode: 'loop' as const, maxIterations: null }, null],
+    [{ prompt: 'p', mode: 'loop' as const, maxIterations: 7 }, 7],
+    [{ prompt: 'p', maxIterations: null }, null],
+  ])('%j → maxIterations %j', (input, expected) => {
+    expect(toTaskSpec(TaskCreateRequest.parse(input)).guardrails.maxIterations).toBe(expected);
+  });
+
+  it('fills defaults', () => {
+    const spec = toTaskSpec(TaskCreateRequest.parse({ prompt: 'echo hi' }));
+    expect(spec).toMatchObject({ agent: 'shell', mode: 'once', requires: [], repo: null, priority: 0, maxAttempts: 3 });
+  });
+});
+
+describe('submitTask and controls', () => {
+  let h: HqHarness;
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('creates a queued task, publishes tasks.queued, and controls it', async () => {
+    h = await createHqHarness({ store: await SqliteStore.create(':memory:'), bus: new MemoryBus() });
+    const seen: string[] = [];
+    h.bus.subscribe('tasks.queued', (m) => seen.push(String(m.data['taskId'])));
+    const task = await h.submit({ prompt: 'x', labels: { team: 'a' } });
+    expect(task).toMatchObject({ state: 'queued', desired: 'run', attempts: 0 });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toEqual([task.id]);
+
+    const g = await h.hq.controls.guide(task.id, 'use tabs', 'op');
+    expect(g).toMatchObject({ taskId: task.id, seq: 1, text: 'use tabs' });
+    expect(await h.hq.tasks.guidance(task.id)).toHaveLength(1);
+
+    const stopped = await h.hq.controls.stop(task.id, 'op');
+    expect(stopped.state).toBe('cancelled');
+    await expect(h.hq.controls.pause(task.id, { now: true }, 'op')).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
+    await expect(h.hq.controls.resume('task_missing', 'op')).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
+
+    const events = await h.hq.tasks.events(task.id, { afterSeq: 0, limit: 100 });
+    expect(events.map((e) => e.type)).toContain('task.created');
+
+    const status = await h.hq.status.status();
+    expect(status.tasks.cancelled).toBe(1);
+    expect(status.version).toBe('9.9.9-test');
+  });
+});

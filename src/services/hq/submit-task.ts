@@ -1,0 +1,46 @@
+import type { Task, TaskSpec } from '../../core/task.js';
+import { DEFAULT_LOOP_MAX_ITERATIONS, type TaskCreateParsed } from '../../contract/task-schemas.js';
+import type { HqDeps } from './hq-deps.js';
+import { notify } from './notify.js';
+
+/**
+ * The spec of a validated create request. `maxIterations`: absent → 1 for `once`,
+ * DEFAULT_LOOP_MAX_ITERATIONS for `loop`; explicit null → unlimited.
+ */
+export function toTaskSpec(req: TaskCreateParsed): TaskSpec {
+  const maxIterations =
+    req.maxIterations === undefined ? (req.mode === 'loop' ? DEFAULT_LOOP_MAX_ITERATIONS : 1) : req.maxIterations;
+  return {
+    prompt: req.prompt,
+    agent: req.agent,
+    mode: req.mode,
+    requires: [...new Set(req.requires)],
+    repo: req.repo === null ? null : { path: req.repo.path, baseRef: req.repo.baseRef },
+    until: req.until,
+    guardrails: {
+      maxIterations,
+      timeoutMs: req.timeoutMs,
+      iterationTimeoutMs: req.iterationTimeoutMs,
+      budgetTokens: req.budgetTokens,
+      budgetUsd: req.budgetUsd,
+      stuckAfterIterations: req.stuckAfterIterations,
+    },
+    priority: req.priority,
+    maxAttempts: req.maxAttempts,
+    retryBackoffMs: req.retryBackoffMs,
+    labels: { ...req.labels },
+  };
+}
+
+/** Create a queued task and wake the scheduler. */
+export async function submitTask(deps: HqDeps, req: TaskCreateParsed, actor: string): Promise<Task> {
+  const task = await deps.store.createTask({
+    id: deps.ids.newId('task'),
+    spec: toTaskSpec(req),
+    nowMs: deps.clock.nowMs(),
+    actor,
+  });
+  deps.logger.debug({ taskId: task.id, agent: task.spec.agent, actor }, 'task submitted');
+  await notify(deps, ['tasks.queued'], { taskId: task.id });
+  return task;
+}
