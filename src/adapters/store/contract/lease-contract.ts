@@ -146,6 +146,12 @@ export function leaseContract(env: EnvGetter): void {
         pauseMessage: 'no change in 3 iterations',
       });
       expect(paused).toMatchObject({ state: 'paused', reason: 'stuck', message: 'no change in 3 iterations' });
+      // A pause the node decided itself becomes the desired state, so a user's resume is visible.
+      expect(paused.desired).toBe('pause');
+      const resumeAsked = await e.store.requestControl({ taskId: task.id, desire: 'run', nowMs: e.clock.nowMs(), actor: 'u' });
+      expect(resumeAsked).toMatchObject({ state: 'paused', desired: 'run' });
+      const renewal = await e.store.renewLease({ claim: claimOf(task), nowMs: e.clock.nowMs(), leaseTtlMs: LEASE_TTL_MS });
+      expect(renewal.desired).toBe('run');
       const stillPaused = await e.store.reportProgress({ ...base, nowMs: e.clock.nowMs(), observed: 'paused' });
       expect(stillPaused.state).toBe('paused');
       const resumed = await e.store.reportProgress({ ...base, nowMs: e.clock.nowMs(), observed: 'running' });

@@ -64,7 +64,10 @@ export async function reportProgress(ctx: SqlContext, input: ProgressReport): Pr
     if (input.observed === 'paused' && t.state === 'running') {
       const reason = input.pauseReason ?? 'paused';
       const message = input.pauseMessage ?? null;
-      t = { ...t, state: requireTransition(t, 'pause'), reason, message };
+      // A pause the node decided itself (stuck) becomes the desired state, so that a user's
+      // resume is a visible change (pause → run) the node can act on.
+      const desired = t.desired === 'run' ? 'pause' : t.desired;
+      t = { ...t, state: requireTransition(t, 'pause'), reason, message, desired };
       events.push({ type: 'task.paused', ...at, data: { reason, message, desired: t.desired } });
     } else if (input.observed === 'running' && t.state === 'paused') {
       t = { ...t, state: requireTransition(t, 'resume'), reason: null, message: null };

@@ -1,0 +1,115 @@
+/** Composition root of HQ: SQLite store, memory bus, services, REST API on an HTTP server. */
+import { mkdir, writeFile, chmod, access } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { MemoryBus } from '../adapters/bus/memory/memory-bus.js';
+import { SystemClock } from '../adapters/clock/system/system-clock.js';
+import { RandomIds } from '../adapters/ids/random/random-ids.js';
+import { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import type { Logger } from '../core/ports/logger.js';
+import { createApiApp } from '../interfaces/api/create-api-app.js';
+import { Hq } from '../services/hq/hq.js';
+import type { HqConfig } from '../services/hq/hq-config.js';
+import type { EnvConfig } from './config.js';
+import { VERSION } from './config.js';
+
+export interface RunningHq {
+  readonly hq: Hq;
+  /** Base URL clients use, with the real port. */
+  readonly url: string;
+  readonly tokenFile: string;
+  /** The admin token's plaintext when it was created by this start (first start), else null. */
+  readonly createdAdminToken: string | null;
+  /** Stops the loops, closes the server and the store. */
+  close(): Promise<void>;
+}
+
+export const ADMIN_TOKEN_FILE = 'admin.token';
+export const DATABASE_FILE = 'cortical.db';
+
+export function hqConfigFromEnv(env: EnvConfig): Partial<HqConfig> {
+  return {
+    version: VERSION,
+    leaseTtlMs: env.CORTICAL_LEASE_TTL_MS,
+    heartbeatIntervalMs: env.CORTICAL_HEARTBEAT_INTERVAL_MS,
+    nodeLostAfterMs: env.CORTICAL_NODE_LOST_AFTER_MS,
+    nodeAccessTtlMs: env.CORTICAL_NODE_ACCESS_TTL_MS,
+    schedulerIntervalMs: env.CORTICAL_SCHEDULER_INTERVAL_MS,
+    reaperIntervalMs: env.CORTICAL_REAPER_INTERVAL_MS,
+  };
+}
+
+export async function startHq(opts: {
+  dataDir: string;
+  host: string;
+  port: number;
+  env: EnvConfig;
+  logger: Logger;
+}): Promise<RunningHq> {
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  const store = await SqliteStore.create(join(opts.dataDir, DATABASE_FILE));
+  const clock = new SystemClock();
+  const bus = new MemoryBus(opts.logger);
+  const hq = new Hq({
+    store,
+    bus,
+    clock,
+    ids: new RandomIds(() => clock.nowMs()),
+    logger: opts.logger,
+    config: hqConfigFromEnv(opts.env),
+  });
+
+  const tokenFile = join(opts.dataDir, ADMIN_TOKEN_FILE);
+  const createdAdminToken = await hq.auth.ensureAdminToken();
+  if (createdAdminToken !== null) {
+    await writeFile(tokenFile, `${createdAdminToken}\n`, { mode: 0o600 });
+    await chmod(tokenFile, 0o600);
+  } else if (!(await exists(tokenFile))) {
+    opts.logger.warn({ tokenFile }, 'admin token file is missing; use an existing admin token');
+  }
+
+  const app = createApiApp(hq);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolve(s as Server));
+    (s as Server).once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const hostForUrl = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  const url = `http://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${address.port}`;
+
+  const loops = new AbortController();
+  const running = hq.start(loops.signal).catch((e: unknown) => {
+    opts.logger.error({ err: e }, 'HQ loops failed');
+  });
+
+  let closed = false;
+  return {
+    hq,
+    url,
+    tokenFile,
+    createdAdminToken,
+    async close() {
+      if (closed) return;
+      closed = true;
+      loops.abort();
+      await running;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await bus.close();
+      await store.close();
+    },
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,402 @@
+import type { Clock } from '../../core/clock.js';
+import { isCorticalError } from '../../core/errors.js';
+import { afterIteration, beforeIteration, budgetExceeded, iterationDeadlineMs } from '../../core/guardrails.js';
+import type { IterationOutcome, LoopProgress, LoopVerdict } from '../../core/guardrails-types.js';
+import type { AgentDriver, AgentRun } from '../../core/ports/agent-driver.js';
+import type { HqLink } from '../../core/ports/hq-link.js';
+import type { Logger } from '../../core/ports/logger.js';
+import type { Runtime } from '../../core/ports/runtime.js';
+import type { PreparedWorkspace, Workspaces } from '../../core/ports/workspace.js';
+import type { Runnable } from '../../core/runnable.js';
+import type { Guidance, Task, TaskDesire, TaskUsage } from '../../core/task.js';
+import { ProgressOutbox } from './progress-outbox.js';
+import { completeWithRetry, done, startAttemptWithRetry, type AttemptEnd, type Completion } from './attempt-end.js';
+import { PausableTimer, Signal } from './timers.js';
+
+type Interrupt = 'stop' | 'killswitch' | 'lease_lost' | 'shutdown';
+import { runUntilCheck } from './until-check.js';
+
+export interface LoopRunnerDeps {
+  readonly hq: HqLink;
+  readonly runtime: Runtime;
+  readonly drivers: ReadonlyMap<string, AgentDriver>;
+  readonly workspaces: Workspaces;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Scrubbed base environment for sleeves (HOME is replaced by the workspace's). */
+  readonly baseEnv: Readonly<Record<string, string>>;
+  /** Between SIGTERM and SIGKILL when an iteration is stopped. */
+  readonly stopGraceMs?: number;
+  readonly untilTimeoutMs?: number;
+  readonly flushIntervalMs?: number;
+  readonly maxBufferedLogLines?: number;
+}
+
+/** What HQ said on the last lease renewal (fed in by the node agent). */
+export interface LoopControls {
+  readonly desired: TaskDesire;
+  readonly pendingGuidance: readonly Guidance[];
+  readonly killSwitch: boolean;
+}
+
+/**
+ * Runs one attempt of a leased task: a loop of agent iterations under the task's guardrails,
+ * converging on the desired state HQ reports (pause between iterations, pause now, stop), with
+ * guidance put into the next iteration, and the kill switch honoured. Usage, iterations and
+ * running time are cumulative over attempts. Ends by completing the attempt, except when the
+ * lease is lost (nothing to complete) or the node shuts down (the lease is resumed later).
+ */
+export class LoopRunner implements Runnable {
+  private controls: LoopControls = { desired: 'run', pendingGuidance: [], killSwitch: false };
+  private readonly changed = new Signal();
+  private readonly outbox: ProgressOutbox;
+  private readonly delivered = new Set<number>();
+  private deliveredSeq = 0;
+  private usage: TaskUsage;
+  private readonly baseRuntimeMs: number;
+  private activeMs = 0;
+  private runningSince: number | null = null;
+  private current: AgentRun | null = null;
+  private suspended = false;
+  private interrupt: Interrupt | null = null;
+  private stuck: 'no' | 'waiting' | 'saw_pause' = 'no';
+  private unchangedStreak = 0;
+  private timer: PausableTimer | null = null;
+  private endState: AttemptEnd | null = null;
+
+  constructor(
+    private readonly task: Task,
+    private readonly deps: LoopRunnerDeps,
+  ) {
+    this.usage = task.usage;
+    this.baseRuntimeMs = task.runtimeMs;
+    this.controls = { desired: task.desired, pendingGuidance: [], killSwitch: false };
+    this.outbox = new ProgressOutbox({
+      hq: deps.hq,
+      clock: deps.clock,
+      logger: deps.logger,
+      taskId: task.id,
+      fencingToken: task.fencingToken,
+      attempt: task.attempts,
+      maxLogLines: deps.maxBufferedLogLines,
+      onLeaseLost: () => this.leaseLost(),
+    });
+  }
+
+  get taskId(): string {
+    return this.task.id;
+  }
+
+  get fencingToken(): number {
+    return this.task.fencingToken;
+  }
+
+  /** How the attempt ended; null while it runs. */
+  get result(): AttemptEnd | null {
+    return this.endState;
+  }
+
+  /** Feed HQ's view (lease renewal): desired state, new guidance, kill switch. */
+  applyControls(controls: LoopControls): void {
+    const prevDesired = this.controls.desired;
+    this.controls = controls;
+    if (this.stuck === 'waiting' && controls.desired !== 'run') this.stuck = 'saw_pause';
+    if (this.stuck === 'saw_pause' && controls.desired === 'run' && prevDesired !== 'run') this.stuck = 'no';
+    if (controls.killSwitch) this.interruptIteration('killswitch');
+    else if (controls.desired === 'stop') this.interruptIteration('stop');
+    else if (this.current !== null) {
+      if (controls.desired === 'pause_now' && !this.suspended) this.suspendIteration();
+      else if (controls.desired !== 'pause_now' && this.suspended) this.resumeIteration();
+    }
+    this.changed.notify();
+  }
+
+  /** The lease is gone (LEASE_CONFLICT): stop at once, complete nothing. */
+  leaseLost(): void {
+    this.interruptIteration('lease_lost');
+    this.changed.notify();
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const onAbort = (): void => {
+      this.interruptIteration('shutdown');
+      this.changed.notify();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const flusher = setInterval(() => void this.outbox.flushSoon(), this.deps.flushIntervalMs ?? 500);
+    try {
+      const end = await this.runAttempt(signal);
+      this.endState = end;
+      this.pauseClock();
+      this.outbox.update(this.progressState());
+      if (end.kind === 'completed') await this.complete(end, signal);
+      else if (end.kind === 'shutdown') await this.outbox.flush();
+    } finally {
+      clearInterval(flusher);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async runAttempt(signal: AbortSignal): Promise<AttemptEnd> {
+    let ws: PreparedWorkspace;
+    try {
+      ws = await this.deps.workspaces.prepare({ taskId: this.task.id, prompt: this.task.spec.prompt, repo: this.task.spec.repo });
+    } catch (e) {
+      return done('failed', 'workspace_failed', (e as Error).message);
+    }
+    const started = await this.startAttempt(ws.path, signal);
+    if (started !== null) return started;
+    const driver = this.deps.drivers.get(this.task.spec.agent);
+    if (driver === undefined) return done('requeue', 'spawn_failed', `this node has no '${this.task.spec.agent}' agent`);
+    this.resumeClock();
+    this.outbox.update({ observed: 'running', ...this.progressState() });
+    this.system(0, `attempt ${this.task.attempts} on ${ws.path}${ws.resumed ? ' (workspace resumed)' : ''}`);
+
+    for (;;) {
+      const halted = await this.waitUntilRunnable();
+      if (halted !== null) return halted;
+      const before = beforeIteration(this.task.spec.guardrails, this.progress());
+      if (before.action !== 'continue') return this.verdictEnd(before);
+      const verdict = await this.iterate(driver, ws);
+      if (verdict.action === 'continue') continue;
+      if (verdict.action === 'pause') {
+        this.stuck = 'waiting';
+        this.pauseClock();
+        this.outbox.update({ observed: 'paused', pauseReason: verdict.reason, pauseMessage: verdict.message });
+        void this.outbox.flushSoon();
+        continue;
+      }
+      return this.verdictEnd(verdict);
+    }
+  }
+
+  private verdictEnd(v: Exclude<LoopVerdict, { action: 'continue' | 'pause' }> | LoopVerdict): AttemptEnd {
+    if (v.action === 'succeed') return done('succeeded', v.reason);
+    if (v.action === 'fail') return done('failed', v.reason, v.message);
+    return done('failed', 'agent_failed', 'unexpected verdict');
+  }
+
+  private interruptEnd(): AttemptEnd | null {
+    switch (this.interrupt) {
+      case 'shutdown':
+        return { kind: 'shutdown' };
+      case 'lease_lost':
+        return { kind: 'lease_lost' };
+      case 'killswitch':
+        return done('requeue', 'killswitch', 'the kill switch is on');
+      case 'stop':
+        return done('cancelled', 'stopped', 'stopped on request');
+      default:
+        return null;
+    }
+  }
+
+  /** Between iterations: honour stop, kill switch, pause and stuck; null = go on. */
+  private async waitUntilRunnable(): Promise<AttemptEnd | null> {
+    for (;;) {
+      if (this.controls.killSwitch) this.interrupt ??= 'killswitch';
+      if (this.controls.desired === 'stop') this.interrupt ??= 'stop';
+      const end = this.interruptEnd();
+      if (end !== null) return end;
+      const pauseWanted = this.controls.desired === 'pause' || this.controls.desired === 'pause_now';
+      if (!pauseWanted && this.stuck === 'no') {
+        if (this.runningSince === null) {
+          this.unchangedStreak = 0;
+          this.resumeClock();
+          this.outbox.update({ observed: 'running', ...this.progressState() });
+          void this.outbox.flushSoon();
+        }
+        return null;
+      }
+      if (this.runningSince !== null) {
+        this.pauseClock();
+        this.outbox.update({ observed: 'paused', pauseReason: 'paused', pauseMessage: 'paused on request', ...this.progressState() });
+        void this.outbox.flushSoon();
+      }
+      await this.changed.wait(undefined, 1000);
+    }
+  }
+
+  private async iterate(driver: AgentDriver, ws: PreparedWorkspace): Promise<LoopVerdict> {
+    const limits = this.task.spec.guardrails;
+    const iteration = this.usage.iterations + 1;
+    const guidance = this.controls.pendingGuidance.filter((g) => !this.delivered.has(g.seq)).sort((a, b) => a.seq - b.seq);
+    if (guidance.length > 0) await this.deps.workspaces.recordGuidance(ws.path, guidance);
+    const fingerprintBefore = await this.deps.workspaces.fingerprint(ws.path);
+    const deadlineMs = iterationDeadlineMs(limits, this.progress());
+    const totalBinds = limits.timeoutMs !== null && (limits.iterationTimeoutMs === null || deadlineMs !== limits.iterationTimeoutMs);
+    const base = this.usage;
+    let iterUsage = { tokensIn: 0, tokensOut: 0, usd: 0 };
+    let agentDone = false;
+    let agentFailed = false;
+    let timedOut = false;
+    let budgetStop: LoopVerdict | null = null;
+
+    this.outbox.iteration({ iteration, kind: 'started', at: this.deps.clock.nowMs(), data: { guidanceSeqs: guidance.map((g) => g.seq) } });
+    let run: AgentRun;
+    try {
+      run = await driver.startIteration({
+        taskId: this.task.id,
+        iteration,
+        prompt: iterationPrompt(this.task.spec.prompt, guidance),
+        taskPrompt: this.task.spec.prompt,
+        guidance: guidance.map((g) => g.text),
+        workspacePath: ws.path,
+        env: { ...this.deps.baseEnv, HOME: ws.homePath },
+        runtime: this.deps.runtime,
+      });
+    } catch (e) {
+      const message = (e as Error).message;
+      this.system(iteration, `cannot start the agent: ${message}`);
+      if (isCorticalError(e) && e.code === 'VALIDATION_FAILED') return { action: 'fail', reason: 'agent_failed', message };
+      return { action: 'fail', reason: 'spawn_failed', message };
+    }
+    for (const g of guidance) this.delivered.add(g.seq);
+    if (guidance.length > 0) {
+      this.deliveredSeq = Math.max(this.deliveredSeq, ...guidance.map((g) => g.seq));
+      this.outbox.update({ guidanceDeliveredSeq: this.deliveredSeq });
+    }
+    this.current = run;
+    this.suspended = false;
+    if (deadlineMs !== null) {
+      this.timer = new PausableTimer(deadlineMs, () => {
+        timedOut = true;
+        void run.stop(this.grace());
+      }, () => this.deps.clock.nowMs());
+    }
+    // controls that arrived while the iteration was being set up
+    if (this.interrupt !== null) void run.stop(this.grace());
+    else if (this.controls.desired === 'pause_now') this.suspendIteration();
+
+    for await (const event of run.events) {
+      if (event.kind === 'log') this.outbox.log(iteration, event.stream, event.text);
+      else if (event.kind === 'done') agentDone = true;
+      else if (event.kind === 'failed') {
+        agentFailed = true;
+        this.outbox.log(iteration, 'system', `agent failed: ${event.message}`);
+      } else {
+        iterUsage = { tokensIn: event.tokensIn, tokensOut: event.tokensOut, usd: event.usd };
+        this.usage = { ...base, tokensIn: base.tokensIn + iterUsage.tokensIn, tokensOut: base.tokensOut + iterUsage.tokensOut, usd: base.usd + iterUsage.usd };
+        const over: LoopVerdict | null = budgetStop === null ? budgetExceeded(limits, this.progress()) : null;
+        if (over !== null) {
+          budgetStop = over;
+          this.system(iteration, `stopping the iteration: ${over.action === 'fail' ? over.message : ''}`);
+          void run.stop(this.grace());
+        }
+      }
+    }
+    const exit = await run.exited;
+    this.timer?.cancel();
+    this.timer = null;
+    this.current = null;
+    if (this.suspended) {
+      this.suspended = false;
+      this.resumeClock();
+    }
+    this.usage = { ...this.usage, iterations: iteration };
+
+    const interrupted = this.interrupt !== null;
+    const untilPassed =
+      this.task.spec.until !== null && !interrupted && !timedOut && budgetStop === null
+        ? await runUntilCheck({ ...this.deps, command: this.task.spec.until, ws, iteration, outbox: this.outbox, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.grace() })
+        : null;
+    const changed = (await this.deps.workspaces.fingerprint(ws.path)) !== fingerprintBefore;
+    this.unchangedStreak = changed ? 0 : this.unchangedStreak + 1;
+    const outcome: IterationOutcome = { exitCode: exit.exitCode, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed };
+    let verdict: LoopVerdict = afterIteration(limits, this.task.spec.mode, this.progress(), outcome);
+    if (timedOut && totalBinds) verdict = { action: 'fail', reason: 'timeout', message: `the task ran out of time (${limits.timeoutMs ?? 0} ms)` };
+    if (budgetStop !== null) verdict = budgetStop;
+    const now = this.deps.clock.nowMs();
+    this.outbox.iteration({ iteration, kind: 'usage', at: now, data: { ...iterUsage } });
+    this.outbox.iteration({
+      iteration,
+      kind: 'finished',
+      at: now,
+      data: { exitCode: exit.exitCode, signal: exit.signal, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed, verdict: verdict.action, reason: verdict.action === 'continue' ? null : verdict.reason },
+    });
+    this.outbox.update(this.progressState());
+    void this.outbox.flushSoon();
+    return interrupted ? { action: 'continue' } : verdict;
+  }
+
+  private interruptIteration(why: Interrupt): void {
+    if (this.interrupt === null || why === 'lease_lost' || why === 'shutdown') this.interrupt = why;
+    const run = this.current;
+    if (run !== null) void run.stop(why === 'lease_lost' ? 0 : this.grace());
+  }
+
+  private suspendIteration(): void {
+    this.current?.suspend();
+    this.suspended = true;
+    this.timer?.pause();
+    this.pauseClock();
+    this.outbox.update({ observed: 'paused', pauseReason: 'paused', pauseMessage: 'iteration suspended on request', ...this.progressState() });
+    void this.outbox.flushSoon();
+  }
+
+  private resumeIteration(): void {
+    this.current?.resume();
+    this.suspended = false;
+    this.resumeClock();
+    this.timer?.resume();
+    this.outbox.update({ observed: 'running', ...this.progressState() });
+    void this.outbox.flushSoon();
+  }
+
+  private startAttempt(workspacePath: string, signal: AbortSignal): Promise<AttemptEnd | null> {
+    return startAttemptWithRetry(this.deps.hq, this.task, workspacePath, signal, () => this.interrupt === 'lease_lost');
+  }
+
+  private async complete(end: Completion, signal: AbortSignal): Promise<void> {
+    this.system(this.usage.iterations, `attempt ends: ${end.outcome} (${end.reason})${end.message ? `: ${end.message}` : ''}`);
+    if ((await this.outbox.drain(signal)) === 'lease_lost') {
+      this.endState = { kind: 'lease_lost' };
+      return;
+    }
+    await completeWithRetry(this.deps, this.task, { ...end, usage: this.usage, runtimeMs: this.elapsedMs() }, signal);
+  }
+
+  private grace(): number {
+    return this.deps.stopGraceMs ?? 5000;
+  }
+
+  private system(iteration: number, text: string): void {
+    this.outbox.log(iteration, 'system', text);
+  }
+
+  private pauseClock(): void {
+    if (this.runningSince === null) return;
+    this.activeMs += this.deps.clock.nowMs() - this.runningSince;
+    this.runningSince = null;
+  }
+
+  private resumeClock(): void {
+    this.runningSince ??= this.deps.clock.nowMs();
+  }
+
+  private elapsedMs(): number {
+    const running = this.runningSince === null ? 0 : this.deps.clock.nowMs() - this.runningSince;
+    return Math.max(0, Math.round(this.baseRuntimeMs + this.activeMs + running));
+  }
+
+  private progress(): LoopProgress {
+    return {
+      iterations: this.usage.iterations,
+      elapsedMs: this.elapsedMs(),
+      tokens: this.usage.tokensIn + this.usage.tokensOut,
+      usd: this.usage.usd,
+      unchangedStreak: this.unchangedStreak,
+    };
+  }
+
+  private progressState(): { usage: TaskUsage; runtimeMs: number } {
+    return { usage: this.usage, runtimeMs: this.elapsedMs() };
+  }
+}
+
+/** The task's prompt with new guidance appended. */
+export function iterationPrompt(prompt: string, guidance: readonly Guidance[]): string {
+  if (guidance.length === 0) return prompt;
+  return `${prompt}\n\n## Guidance from the operator\n\n${guidance.map((g) => `- ${g.text}`).join('\n')}\n`;
+}
+export type { AttemptEnd } from './attempt-end.js';

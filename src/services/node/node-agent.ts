@@ -1,0 +1,213 @@
+import { isCorticalError } from '../../core/errors.js';
+import type { HqLink, NodeIdentity } from '../../core/ports/hq-link.js';
+import type { NodeStateStore } from '../../core/ports/node-state.js';
+import type { SystemProbe } from '../../core/ports/system-probe.js';
+import type { Runnable } from '../../core/runnable.js';
+import type { Task } from '../../core/task.js';
+import { LoopRunner, type LoopRunnerDeps } from './loop-runner.js';
+import { Backoff, sleep } from './timers.js';
+
+export interface NodeAgentConfig {
+  readonly name: string;
+  /** Needed only when no identity is stored yet (first start) or the stored one is revoked. */
+  readonly joinToken: string | null;
+  readonly capabilities: readonly string[];
+  readonly slots: number;
+  readonly version: string;
+  /** Refresh the access credential this long before it expires. */
+  readonly refreshBeforeExpiryMs?: number;
+}
+
+export interface NodeAgentDeps extends Omit<LoopRunnerDeps, 'hq'> {
+  readonly hq: HqLink;
+  readonly state: NodeStateStore;
+  readonly probe: SystemProbe;
+  readonly config: NodeAgentConfig;
+}
+
+interface Held {
+  readonly runner: LoopRunner;
+  readonly stopRenewing: AbortController;
+  readonly done: Promise<void>;
+}
+
+const isAuthError = (e: unknown): boolean =>
+  isCorticalError(e) && (e.code === 'UNAUTHENTICATED' || e.code === 'TOKEN_EXPIRED');
+const isUnavailable = (e: unknown): boolean => isCorticalError(e) && (e.code === 'UNAVAILABLE' || e.retryable);
+
+/**
+ * The node: joins HQ once (identity kept on disk), keeps its access credential fresh, heartbeats
+ * with its resources, runs a LoopRunner per leased task (up to `slots`), renews each lease about
+ * every leaseTtlMs/3 and feeds HQ's desired state, guidance and kill switch to the runner. HQ
+ * outages are ridden out: runners keep going and their progress waits in their outboxes.
+ */
+export class NodeAgent implements Runnable {
+  private identity: NodeIdentity | null = null;
+  private readonly held = new Map<string, Held>();
+  private killSwitch = false;
+
+  constructor(private readonly deps: NodeAgentDeps) {}
+
+  /** Task ids of the attempts running now. */
+  get runningTaskIds(): string[] {
+    return [...this.held.keys()];
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const identity = await this.ensureIdentity(signal);
+    if (identity === null) return;
+    const backoff = new Backoff(500, 30_000);
+    while (!signal.aborted) {
+      let waitMs = this.requireIdentity().heartbeatIntervalMs;
+      try {
+        await this.refreshIfDue();
+        const hb = await this.deps.hq.heartbeat({
+          resources: this.deps.probe.resources(),
+          capabilities: this.deps.config.capabilities,
+          slots: this.deps.config.slots,
+        });
+        backoff.reset();
+        this.killSwitch = hb.killSwitch;
+        this.reconcile(hb.leases, signal);
+      } catch (e) {
+        if (isAuthError(e)) await this.refreshOrRejoin(signal).catch((err: unknown) => this.warn('credential refresh failed', err));
+        else if (isUnavailable(e)) waitMs = backoff.nextDelayMs();
+        else this.warn('heartbeat failed', e);
+      }
+      await sleep(waitMs, signal);
+    }
+    await Promise.all([...this.held.values()].map((h) => h.done));
+  }
+
+  private reconcile(leases: readonly Task[], signal: AbortSignal): void {
+    const byId = new Map(leases.map((t) => [t.id, t]));
+    for (const [taskId, h] of this.held) {
+      const lease = byId.get(taskId);
+      if (h.runner.result !== null) continue;
+      if (lease === undefined || lease.fencingToken !== h.runner.fencingToken) {
+        this.deps.logger.warn({ taskId }, 'lease no longer held; stopping the attempt');
+        h.runner.leaseLost();
+      }
+    }
+    for (const task of leases) {
+      if (this.held.has(task.id)) continue;
+      if (this.held.size >= this.deps.config.slots) break;
+      this.launch(task, signal);
+    }
+  }
+
+  private launch(task: Task, signal: AbortSignal): void {
+    const runner = new LoopRunner(task, { ...this.deps, logger: this.deps.logger.child({ taskId: task.id }) });
+    const stopRenewing = new AbortController();
+    const onAbort = (): void => stopRenewing.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void this.renewLoop(runner, stopRenewing.signal);
+    const done = runner
+      .start(signal)
+      .catch((e: unknown) => this.warn('attempt crashed', e))
+      .finally(() => {
+        stopRenewing.abort();
+        signal.removeEventListener('abort', onAbort);
+        this.held.delete(task.id);
+        this.deps.logger.info({ taskId: task.id, result: runner.result }, 'attempt ended');
+      });
+    this.held.set(task.id, { runner, stopRenewing, done });
+    this.deps.logger.info({ taskId: task.id, fencingToken: task.fencingToken }, 'attempt started');
+  }
+
+  private async renewLoop(runner: LoopRunner, signal: AbortSignal): Promise<void> {
+    const everyMs = (): number => Math.max(50, Math.floor(this.requireIdentity().leaseTtlMs / 3));
+    while (!signal.aborted) {
+      try {
+        const r = await this.deps.hq.renewLease({ taskId: runner.taskId, fencingToken: runner.fencingToken });
+        runner.applyControls({ desired: r.desired, pendingGuidance: r.pendingGuidance, killSwitch: r.killSwitch || this.killSwitch });
+      } catch (e) {
+        if (isCorticalError(e) && e.code === 'LEASE_CONFLICT') {
+          runner.leaseLost();
+          return;
+        }
+        if (isAuthError(e)) await this.refreshOrRejoin(signal).catch(() => undefined);
+        else if (!isUnavailable(e)) this.warn('lease renewal failed', e);
+      }
+      await sleep(everyMs(), signal);
+    }
+  }
+
+  private requireIdentity(): NodeIdentity {
+    if (this.identity === null) throw new Error('node identity missing');
+    return this.identity;
+  }
+
+  private async adopt(identity: NodeIdentity): Promise<void> {
+    this.identity = identity;
+    this.deps.hq.setIdentity(identity);
+    await this.deps.state.save(identity);
+  }
+
+  /** The stored identity, or a new one from joining; retries while HQ is unreachable. */
+  private async ensureIdentity(signal: AbortSignal): Promise<NodeIdentity | null> {
+    const stored = await this.deps.state.load();
+    if (stored !== null) {
+      this.identity = stored;
+      this.deps.hq.setIdentity(stored);
+      this.deps.logger.info({ nodeId: stored.nodeId }, 'identity loaded');
+      return stored;
+    }
+    const backoff = new Backoff(500, 30_000);
+    while (!signal.aborted) {
+      try {
+        await this.join();
+        return this.identity;
+      } catch (e) {
+        if (!isUnavailable(e)) throw e;
+        await sleep(backoff.nextDelayMs(), signal);
+      }
+    }
+    return null;
+  }
+
+  private async join(): Promise<void> {
+    const { config } = this.deps;
+    if (config.joinToken === null) throw new Error('this node has not joined HQ yet and has no join token');
+    const identity = await this.deps.hq.join({
+      joinToken: config.joinToken,
+      name: config.name,
+      capabilities: config.capabilities,
+      slots: config.slots,
+      resources: this.deps.probe.resources(),
+      version: config.version,
+    });
+    await this.adopt(identity);
+    this.deps.logger.info({ nodeId: identity.nodeId }, 'joined HQ');
+  }
+
+  private refreshing: Promise<void> | null = null;
+
+  private async refreshIfDue(): Promise<void> {
+    const id = this.requireIdentity();
+    const margin = this.deps.config.refreshBeforeExpiryMs ?? Math.max(60_000, id.heartbeatIntervalMs * 3);
+    if (id.accessExpiresAt - this.deps.clock.nowMs() <= margin) await this.refreshOrRejoin();
+  }
+
+  /** One refresh at a time; a refused refresh token falls back to joining again. */
+  private refreshOrRejoin(_signal?: AbortSignal): Promise<void> {
+    this.refreshing ??= (async () => {
+      const id = this.requireIdentity();
+      try {
+        await this.adopt(await this.deps.hq.refresh({ nodeId: id.nodeId, refreshToken: id.refreshToken }));
+        this.deps.logger.info({ nodeId: id.nodeId }, 'access credential refreshed');
+      } catch (e) {
+        if (isUnavailable(e) || this.deps.config.joinToken === null) throw e;
+        this.deps.logger.warn({ err: (e as Error).message }, 'refresh refused; joining again');
+        await this.join();
+      }
+    })().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private warn(msg: string, e: unknown): void {
+    this.deps.logger.warn({ err: e instanceof Error ? e.message : String(e) }, msg);
+  }
+}

@@ -1,0 +1,47 @@
+import type { Runtime } from '../../core/ports/runtime.js';
+import type { PreparedWorkspace } from '../../core/ports/workspace.js';
+import type { ProgressOutbox } from './progress-outbox.js';
+
+/**
+ * Runs the task's `until` command (`/bin/sh -c UNTIL` in the workspace) after an iteration.
+ * true = exit 0. Its output goes to the log, prefixed `[until]`; it is stopped after `timeoutMs`.
+ */
+export async function runUntilCheck(input: {
+  runtime: Runtime;
+  baseEnv: Readonly<Record<string, string>>;
+  command: string;
+  ws: PreparedWorkspace;
+  iteration: number;
+  outbox: ProgressOutbox;
+  timeoutMs: number;
+  graceMs: number;
+}): Promise<boolean> {
+  const { outbox, iteration } = input;
+  let sleeve;
+  try {
+    sleeve = await input.runtime.spawn({
+      command: '/bin/sh',
+      args: ['-c', input.command],
+      cwd: input.ws.path,
+      env: { ...input.baseEnv, HOME: input.ws.homePath },
+    });
+  } catch (e) {
+    outbox.log(iteration, 'system', `until check could not start: ${(e as Error).message}`);
+    return false;
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void sleeve.stop(input.graceMs);
+  }, input.timeoutMs);
+  try {
+    for await (const line of sleeve.lines) outbox.log(iteration, line.stream, `[until] ${line.text}`);
+    const exit = await sleeve.exited;
+    if (timedOut) outbox.log(iteration, 'system', `until check timed out after ${input.timeoutMs} ms`);
+    const passed = !timedOut && exit.exitCode === 0;
+    outbox.log(iteration, 'system', `until check ${passed ? 'passed' : `failed (exit ${exit.exitCode ?? exit.signal})`}`);
+    return passed;
+  } finally {
+    clearTimeout(timer);
+  }
+}
