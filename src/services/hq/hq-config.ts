@@ -26,7 +26,7 @@ export interface HqConfig {
 
 export const DEFAULT_HQ_CONFIG: HqConfig = {
   leaseTtlMs: 30_000,
-  heartbeatIntervalMs: 5_000,
+  heartbeatIntervalMs: 2_000,
   nodeLostAfterMs: 30_000,
   nodeAccessTtlMs: 900_000,
   joinTokenTtlMs: 24 * 60 * 60 * 1000,

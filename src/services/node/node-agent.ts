@@ -23,6 +23,8 @@ export interface NodeAgentDeps extends Omit<LoopRunnerDeps, 'hq'> {
   readonly state: NodeStateStore;
   readonly probe: SystemProbe;
   readonly config: NodeAgentConfig;
+  /** Called once the node has an identity (joined, or loaded from disk). */
+  readonly onReady?: (identity: NodeIdentity) => void;
 }
 
 interface Held {
@@ -56,6 +58,7 @@ export class NodeAgent implements Runnable {
   async start(signal: AbortSignal): Promise<void> {
     const identity = await this.ensureIdentity(signal);
     if (identity === null) return;
+    this.deps.onReady?.(identity);
     const backoff = new Backoff(500, 30_000);
     while (!signal.aborted) {
       let waitMs = this.requireIdentity().heartbeatIntervalMs;
@@ -116,7 +119,12 @@ export class NodeAgent implements Runnable {
   }
 
   private async renewLoop(runner: LoopRunner, signal: AbortSignal): Promise<void> {
-    const everyMs = (): number => Math.max(50, Math.floor(this.requireIdentity().leaseTtlMs / 3));
+    // Renewals carry the controls (pause, stop, guidance), so they run at least as often as
+    // heartbeats; and at least three times per lease TTL so one lost renewal is harmless.
+    const everyMs = (): number => {
+      const id = this.requireIdentity();
+      return Math.max(50, Math.min(Math.floor(id.leaseTtlMs / 3), id.heartbeatIntervalMs));
+    };
     while (!signal.aborted) {
       try {
         const r = await this.deps.hq.renewLease({ taskId: runner.taskId, fencingToken: runner.fencingToken });

@@ -1,0 +1,82 @@
+/** The server runners the CLI calls for `up`, `hq` and `node`. */
+import { join } from 'node:path';
+import type { Logger } from '../core/ports/logger.js';
+import type { ServerRunners } from '../interfaces/cli/server-runners.js';
+import { writeContext } from '../interfaces/cli/settings.js';
+import type { EnvConfig } from './config.js';
+import { startHq } from './start-hq.js';
+import { defaultNodeName, runNode } from './start-node.js';
+
+export interface RunnerDeps {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly envConfig: EnvConfig;
+  readonly logger: Logger;
+  /** Aborts on SIGINT / SIGTERM. */
+  readonly signal: AbortSignal;
+}
+
+export function createRunners(deps: RunnerDeps): ServerRunners {
+  return {
+    async hq(opts) {
+      const running = await startHq({ ...opts, env: deps.envConfig, logger: deps.logger });
+      opts.onReady({ url: running.url, tokenFile: running.createdAdminToken !== null ? running.tokenFile : null });
+      await untilAborted(deps.signal);
+      await running.close();
+    },
+
+    async up(opts) {
+      const running = await startHq({ ...opts, env: deps.envConfig, logger: deps.logger });
+      const contextFile = await writeContext(opts.dataDir, { hq: running.url, tokenFile: running.tokenFile });
+      const nodeName = opts.nodeName ?? defaultNodeName();
+      // The local node joins like any other node, with a single-use join token made just for it
+      // (only needed on the first start: afterwards it reuses its stored credential).
+      const join1 = await running.hq.auth.createToken({
+        role: 'node',
+        ttlMs: 10 * 60_000,
+        singleUse: true,
+        label: `local node of cortical up (${nodeName})`,
+        actor: 'system',
+      });
+      const node = runNode(
+        {
+          hqUrl: running.url,
+          joinToken: join1.token,
+          name: nodeName,
+          capabilities: opts.capabilities,
+          slots: opts.slots,
+          workDir: join(opts.dataDir, 'node'),
+          env: deps.env,
+          logger: deps.logger,
+          onReady: () => opts.onReady({ url: running.url, tokenFile: running.tokenFile, contextFile, nodeName }),
+        },
+        deps.signal,
+      );
+      await node;
+      await running.close();
+    },
+
+    async node(opts) {
+      await runNode(
+        {
+          hqUrl: opts.hq,
+          joinToken: opts.joinToken,
+          name: opts.nodeName,
+          capabilities: opts.capabilities,
+          slots: opts.slots,
+          workDir: opts.workDir ?? join(opts.dataDir, 'node'),
+          env: deps.env,
+          logger: deps.logger,
+          onReady: (identity) => opts.onReady({ nodeId: identity.nodeId, name: opts.nodeName ?? defaultNodeName(), hq: opts.hq }),
+        },
+        deps.signal,
+      );
+    },
+  };
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

@@ -1,0 +1,69 @@
+/** Composition root of a node: HTTP link to HQ, process runtime, agents, git workspaces. */
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ScriptAgent } from '../adapters/agents/script/script-agent.js';
+import { ShellAgent } from '../adapters/agents/shell/shell-agent.js';
+import { SystemClock } from '../adapters/clock/system/system-clock.js';
+import { HttpHqLink } from '../adapters/hq-link/http/http-hq-link.js';
+import { FileNodeState } from '../adapters/node-state/file/file-node-state.js';
+import { ProcessRuntime } from '../adapters/runtime/process/process-runtime.js';
+import { scrubbedEnv } from '../adapters/runtime/sleeve-env.js';
+import { OsSystemProbe } from '../adapters/system-probe/os/os-system-probe.js';
+import { GitWorkspaces } from '../adapters/workspace/git/git-workspace.js';
+import type { AgentDriver } from '../core/ports/agent-driver.js';
+import type { NodeIdentity } from '../core/ports/hq-link.js';
+import type { Logger } from '../core/ports/logger.js';
+import { NodeAgent } from '../services/node/node-agent.js';
+import { VERSION } from './config.js';
+
+export interface NodeStartOptions {
+  readonly hqUrl: string;
+  readonly joinToken: string | null;
+  readonly name: string | null;
+  readonly capabilities: readonly string[] | null;
+  readonly slots: number | null;
+  /** Where workspaces and the node's credential (node.json) live. */
+  readonly workDir: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
+  readonly onReady?: (identity: NodeIdentity) => void;
+}
+
+export const DEFAULT_NODE_CAPABILITIES: readonly string[] = ['shell', 'script'];
+export const DEFAULT_NODE_SLOTS = 2;
+
+export function defaultNodeName(): string {
+  const raw = hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return (raw === '' ? 'node' : raw).slice(0, 63);
+}
+
+/** Runs the node until `signal` aborts. */
+export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Promise<void> {
+  await mkdir(opts.workDir, { recursive: true, mode: 0o700 });
+  const clock = new SystemClock();
+  const drivers = new Map<string, AgentDriver>([
+    ['shell', new ShellAgent()],
+    ['script', new ScriptAgent()],
+  ]);
+  const agent = new NodeAgent({
+    hq: new HttpHqLink({ baseUrl: opts.hqUrl, requestTimeoutMs: 15_000, version: VERSION }),
+    state: new FileNodeState(opts.workDir),
+    probe: new OsSystemProbe(),
+    clock,
+    logger: opts.logger.child({ component: 'node' }),
+    runtime: new ProcessRuntime(),
+    drivers,
+    workspaces: new GitWorkspaces(opts.workDir),
+    baseEnv: scrubbedEnv(opts.env, { homeDir: join(opts.workDir, 'home') }),
+    config: {
+      name: opts.name ?? defaultNodeName(),
+      joinToken: opts.joinToken,
+      capabilities: opts.capabilities ?? DEFAULT_NODE_CAPABILITIES,
+      slots: opts.slots ?? DEFAULT_NODE_SLOTS,
+      version: VERSION,
+    },
+    ...(opts.onReady ? { onReady: opts.onReady } : {}),
+  });
+  await agent.start(signal);
+}
