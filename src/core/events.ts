@@ -23,7 +23,6 @@ export const EVENT_TYPES = [
   'node.cordoned',
   'node.uncordoned',
   'node.draining',
-  'lease.renewed',
   'lease.expired',
   'lease.rejected', // a stale holder tried to write
   'killswitch.changed',

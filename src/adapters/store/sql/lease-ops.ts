@@ -62,19 +62,8 @@ export async function renewLease(
   return fencedTx(ctx, input.claim, input.nowMs, 'renew', async (tx, stored) => {
     const leaseExpiresAt = input.nowMs + input.leaseTtlMs;
     const next: Task = { ...stored.task, leaseExpiresAt, updatedAt: input.nowMs };
+    // No event per renewal: renewals are frequent and the expiry is visible on the task.
     await saveTask(tx, stored, next);
-    await insertEvents(
-      tx,
-      [
-        {
-          type: 'lease.renewed',
-          taskId: next.id,
-          nodeId: next.nodeId,
-          data: { fencingToken: next.fencingToken, leaseExpiresAt },
-        },
-      ],
-      input.nowMs,
-    );
     return {
       task: next,
       leaseExpiresAt,

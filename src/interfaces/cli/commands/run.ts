@@ -1,0 +1,165 @@
+/** `cortical run PROMPT…`: submit a task; optionally wait for it or follow it live. */
+import { readFile } from 'node:fs/promises';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { TaskCreateRequest } from '../../../contract/task-schemas.js';
+import type { TaskDto } from '../../../contract/task-schemas.js';
+import {
+  capabilityList,
+  collectLabel,
+  durationMs,
+  intInRange,
+  positiveInt,
+  positiveIntOrUnlimited,
+  positiveNumber,
+} from '../arg-parsers.js';
+import type { ApiClient } from '../api-client.js';
+import { CliError, CliUsageError } from '../cli-errors.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from '../cli-io.js';
+import type { CliIo } from '../cli-io.js';
+import type { CommandContext } from '../command-context.js';
+import { err, out, printJson, printJsonLine } from '../output.js';
+import { errorText, resolvePath } from '../settings.js';
+import { formatEvent, formatLogLine, formatOutcome } from '../task-format.js';
+import { followTask, waitForTask } from '../task-watch.js';
+import type { WatchResult } from '../task-watch.js';
+
+interface RunFlags {
+  agent?: string;
+  repo?: string;
+  baseRef?: string;
+  requires?: string[];
+  mode?: 'once' | 'loop';
+  until?: string;
+  maxIterations?: number | null;
+  timeout?: number;
+  iterationTimeout?: number;
+  budgetTokens?: number;
+  budgetUsd?: number;
+  stuckAfter?: number;
+  priority?: number;
+  maxAttempts?: number;
+  label?: Record<string, string>;
+  promptFile?: string;
+  wait?: boolean;
+  follow?: boolean;
+  json?: boolean;
+}
+
+export function registerRunCommand(program: Command, ctx: CommandContext): void {
+  program
+    .command('run')
+    .description('submit a task (prints its id); --wait or --follow stay until it ends')
+    .argument('[prompt...]', 'the prompt (for the shell agent: the command); words are joined with spaces')
+    .option('--agent <name>', 'agent driver: shell, script, … (default: shell)')
+    .option('--prompt-file <file>', 'read the prompt from a file (- = standard input)')
+    .option('--repo <path>', 'git repository on the node to work in (resolved to an absolute path)')
+    .option('--base-ref <ref>', 'ref the task branch starts from (default: the repository HEAD)')
+    .option('--requires <caps>', 'comma-separated capabilities a node must have', capabilityList)
+    .addOption(new Option('--mode <mode>', 'once: one iteration; loop: iterate until done').choices(['once', 'loop']))
+    .option('--until <cmd>', 'shell check run after each iteration; exit 0 = done (implies --mode loop)')
+    .option('--max-iterations <n>', "iteration limit, or 'unlimited' (default: 1 once, 25 loop)", positiveIntOrUnlimited(1_000_000))
+    .option('--timeout <duration>', 'wall-clock limit for the whole task, e.g. 30m', durationMs)
+    .option('--iteration-timeout <duration>', 'limit for one iteration, e.g. 5m', durationMs)
+    .option('--budget-tokens <n>', 'token budget', positiveInt())
+    .option('--budget-usd <x>', 'dollar budget', positiveNumber)
+    .option('--stuck-after <n>', 'pause after N iterations that changed nothing', positiveInt(1000))
+    .option('--priority <n>', 'higher runs first (-1000..1000, default 0)', intInRange(-1000, 1000))
+    .option('--max-attempts <n>', 'placements before the task fails (1-100, default 3)', positiveInt(100))
+    .option('--label <k=v>', 'label, repeatable', collectLabel)
+    .option('--wait', 'wait until the task ends; exit 0 only if it succeeded')
+    .option('--follow', 'stream events and logs until the task ends; exit 0 only if it succeeded')
+    .option('--json', 'print JSON (with --follow: one JSON object per line)')
+    .addHelpText(
+      'after',
+      '\nPut -- before a prompt that has options of its own:  cortical run --wait -- ls -la\n' +
+        'Durations: 250ms, 90s, 5m, 1h30m, 2h, 1d; a plain number is seconds.',
+    )
+    .action(async (words: string[], flags: RunFlags, cmd: Command) => {
+      const request = await buildRequest(ctx.io, words, flags);
+      const client = await ctx.client(cmd);
+      const task = await client.createTask(request);
+      if (flags.follow) {
+        ctx.setExitCode(await follow(ctx.io, client, task, flags.json === true));
+      } else if (flags.wait) {
+        if (!flags.json) err(ctx.io, `submitted ${task.id}; waiting for it to end…`);
+        ctx.setExitCode(finish(ctx.io, await waitForTask(ctx.io, client, task.id), flags.json === true));
+      } else if (flags.json) {
+        printJson(ctx.io, task);
+      } else {
+        out(ctx.io, task.id);
+      }
+    });
+}
+
+async function readPrompt(io: CliIo, words: string[], file: string | undefined): Promise<string> {
+  if (file !== undefined) {
+    if (words.length > 0) throw new CliUsageError('give the prompt either as words or with --prompt-file, not both');
+    if (file === '-') {
+      if (!io.readStdin) throw new CliUsageError('standard input is not available here');
+      return io.readStdin();
+    }
+    const path = resolvePath(io, file);
+    try {
+      return await readFile(path, 'utf8');
+    } catch (e) {
+      throw new CliError(`cannot read the prompt file ${path}: ${errorText(e)}`);
+    }
+  }
+  return words.join(' ');
+}
+
+export async function buildRequest(io: CliIo, words: string[], f: RunFlags): Promise<TaskCreateRequest> {
+  const prompt = await readPrompt(io, words, f.promptFile);
+  if (prompt.trim() === '') {
+    throw new CliUsageError('a prompt is required: cortical run [options] PROMPT…  (or --prompt-file FILE)');
+  }
+  if (f.baseRef !== undefined && f.repo === undefined) throw new CliUsageError('--base-ref needs --repo');
+  const mode = f.mode ?? (f.until !== undefined ? 'loop' : undefined);
+  const req: TaskCreateRequest = {
+    prompt,
+    ...(f.agent !== undefined && { agent: f.agent }),
+    ...(mode !== undefined && { mode }),
+    ...(f.requires !== undefined && { requires: f.requires }),
+    ...(f.repo !== undefined && { repo: { path: resolvePath(io, f.repo), baseRef: f.baseRef ?? null } }),
+    ...(f.until !== undefined && { until: f.until }),
+    ...(f.maxIterations !== undefined && { maxIterations: f.maxIterations }),
+    ...(f.timeout !== undefined && { timeoutMs: f.timeout }),
+    ...(f.iterationTimeout !== undefined && { iterationTimeoutMs: f.iterationTimeout }),
+    ...(f.budgetTokens !== undefined && { budgetTokens: f.budgetTokens }),
+    ...(f.budgetUsd !== undefined && { budgetUsd: f.budgetUsd }),
+    ...(f.stuckAfter !== undefined && { stuckAfterIterations: f.stuckAfter }),
+    ...(f.priority !== undefined && { priority: f.priority }),
+    ...(f.maxAttempts !== undefined && { maxAttempts: f.maxAttempts }),
+    ...(f.label !== undefined && { labels: f.label }),
+  };
+  const checked = TaskCreateRequest.safeParse(req);
+  if (!checked.success) throw new CliUsageError(`invalid task: ${z.prettifyError(checked.error)}`);
+  return req;
+}
+
+/** Exit code and final output for a watched task. */
+function finish(io: CliIo, result: WatchResult, json: boolean): number {
+  if (result.interrupted || result.task === null) {
+    err(io, 'interrupted; the task keeps running on HQ');
+    return EXIT_INTERRUPTED;
+  }
+  if (json) printJson(io, result.task);
+  else out(io, formatOutcome(result.task));
+  return result.task.state === 'succeeded' ? EXIT_OK : EXIT_FAILURE;
+}
+
+async function follow(io: CliIo, client: ApiClient, task: TaskDto, json: boolean): Promise<number> {
+  if (json) printJsonLine(io, { task });
+  else out(io, `task ${task.id} submitted; following (Ctrl-C stops following, not the task)`);
+  const result = await followTask(io, client, task.id, {
+    onEvent: (event) => (json ? printJsonLine(io, { event }) : out(io, formatEvent(event))),
+    onLog: (log) => (json ? printJsonLine(io, { log }) : out(io, formatLogLine(log))),
+  });
+  if (json && result.task !== null && !result.interrupted) {
+    printJsonLine(io, { task: result.task });
+    return result.task.state === 'succeeded' ? EXIT_OK : EXIT_FAILURE;
+  }
+  return finish(io, result, false);
+}

@@ -1,0 +1,120 @@
+/** `cortical up`, `cortical hq`, `cortical node`: validate options, then hand over to a runner. */
+import type { Command } from 'commander';
+import { capabilityList, intInRange, tcpPort } from '../arg-parsers.js';
+import { CliUsageError } from '../cli-errors.js';
+import type { CommandContext, GlobalOptions } from '../command-context.js';
+import { out } from '../output.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../server-runners.js';
+import type { HqReadyInfo, NodeReadyInfo, ServerRunners, UpReadyInfo } from '../server-runners.js';
+import { normaliseHqUrl, resolveDataDir, resolvePath } from '../settings.js';
+
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+function nodeName(value: string): string {
+  if (!NODE_NAME.test(value)) {
+    throw new CliUsageError(`invalid --name '${value}': letters, digits, . _ - (max 63, starting with a letter or digit)`);
+  }
+  return value;
+}
+
+interface ListenFlags {
+  port: number;
+  host: string;
+  dataDir?: string;
+}
+
+function addListenOptions(cmd: Command): Command {
+  return cmd
+    .option('--port <port>', 'TCP port for the HQ API (0 = any free port)', tcpPort, DEFAULT_PORT)
+    .option('--host <host>', 'interface to listen on (0.0.0.0 to accept other machines)', DEFAULT_HOST)
+    .option('--data-dir <dir>', 'data directory (default: $CORTICAL_HOME or ~/.cortical)');
+}
+
+function addNodeOptions(cmd: Command): Command {
+  return cmd
+    .option('--name <name>', 'node name (default: the host name)')
+    .option('--capabilities <list>', 'comma-separated capabilities the node advertises', capabilityList)
+    .option('--slots <n>', 'tasks the node runs at once (1-1024)', intInRange(1, 1024, 'a whole number'));
+}
+
+export function registerServerCommands(program: Command, ctx: CommandContext, runners: ServerRunners): void {
+  const { io } = ctx;
+
+  const up = program
+    .command('up')
+    .description('start HQ and a local node in one process, and point this machine\'s CLI at it');
+  addNodeOptions(addListenOptions(up)).action(
+    async (o: ListenFlags & { name?: string; capabilities?: string[]; slots?: number }) => {
+      const code = await runners.up({
+        host: o.host,
+        port: o.port,
+        dataDir: resolveDataDir(io, o.dataDir),
+        nodeName: o.name === undefined ? null : nodeName(o.name),
+        capabilities: o.capabilities ?? null,
+        slots: o.slots ?? null,
+        onReady: (info: UpReadyInfo) => {
+          out(io, `Cortical is up: HQ at ${info.url} with local node ${info.nodeName}`);
+          out(io, `  admin token: ${info.tokenFile}`);
+          if (info.contextFile !== null) out(io, `  context:     ${info.contextFile} (CLI commands on this machine use it)`);
+          out(io, `  try:         cortical run --wait -- echo hello`);
+          out(io, `  stop:        Ctrl-C`);
+        },
+      });
+      ctx.setExitCode(code ?? 0);
+    },
+  );
+
+  const hq = program.command('hq').description('start HQ only (nodes join it with `cortical node`)');
+  addListenOptions(hq).action(async (o: ListenFlags) => {
+    const code = await runners.hq({
+      host: o.host,
+      port: o.port,
+      dataDir: resolveDataDir(io, o.dataDir),
+      onReady: (info: HqReadyInfo) => {
+        out(io, `Cortical HQ listening on ${info.url}`);
+        if (info.tokenFile !== null) out(io, `  admin token: ${info.tokenFile}`);
+        out(io, '  add a node:  cortical token create --role node   (prints the command to run on it)');
+      },
+    });
+    ctx.setExitCode(code ?? 0);
+  });
+
+  const node = program
+    .command('node')
+    .description('join an HQ as a node and run the tasks it assigns')
+    .option('--join-token <token>', 'join token from `cortical token create --role node` (or $CORTICAL_JOIN_TOKEN)')
+    .option('--work-dir <dir>', 'directory for task workspaces (default: under the data directory)')
+    .option('--data-dir <dir>', 'node state directory (default: $CORTICAL_HOME or ~/.cortical)')
+    .addHelpText('after', '\nThe HQ URL comes from the global option --hq URL (or $CORTICAL_HQ).');
+  addNodeOptions(node).action(
+    async (
+      o: { joinToken?: string; workDir?: string; dataDir?: string; name?: string; capabilities?: string[]; slots?: number },
+      cmd: Command,
+    ) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const hqRaw = g.hq ?? io.env['CORTICAL_HQ'];
+      if (hqRaw === undefined || hqRaw === '') {
+        throw new CliUsageError('cortical node needs --hq URL (or $CORTICAL_HQ): the address of HQ');
+      }
+      const joinToken = o.joinToken ?? io.env['CORTICAL_JOIN_TOKEN'];
+      if (joinToken === undefined || joinToken.trim() === '') {
+        throw new CliUsageError(
+          'cortical node needs --join-token TOKEN (or $CORTICAL_JOIN_TOKEN): create one on HQ with `cortical token create --role node`',
+        );
+      }
+      const code = await runners.node({
+        hq: normaliseHqUrl(hqRaw),
+        joinToken: joinToken.trim(),
+        nodeName: o.name === undefined ? null : nodeName(o.name),
+        capabilities: o.capabilities ?? null,
+        slots: o.slots ?? null,
+        workDir: o.workDir === undefined ? null : resolvePath(io, o.workDir),
+        dataDir: resolveDataDir(io, o.dataDir),
+        onReady: (info: NodeReadyInfo) => {
+          out(io, `node ${info.name} (${info.nodeId}) joined HQ at ${info.hq}`);
+        },
+      });
+      ctx.setExitCode(code ?? 0);
+    },
+  );
+}

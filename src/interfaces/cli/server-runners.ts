@@ -1,0 +1,73 @@
+/**
+ * The server commands (`up`, `hq`, `node`) only parse and validate their options; the composition
+ * root supplies the runners that actually start HQ and nodes.
+ */
+
+export interface UpReadyInfo {
+  /** The URL clients use, e.g. `http://127.0.0.1:7470` (with the real port when `--port 0`). */
+  readonly url: string;
+  /** Where the admin API token was written. */
+  readonly tokenFile: string;
+  /** The context file written with `writeContext`, if any. */
+  readonly contextFile: string | null;
+  /** Name of the local node. */
+  readonly nodeName: string;
+}
+
+export interface UpOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Absolute data directory (`--data-dir` > `$CORTICAL_HOME` > `~/.cortical`). */
+  readonly dataDir: string;
+  /** Local node's name; null = the runner's default (e.g. the host name). */
+  readonly nodeName: string | null;
+  /** Local node's capabilities; null = the runner's default. */
+  readonly capabilities: readonly string[] | null;
+  /** Local node's slots; null = the runner's default. */
+  readonly slots: number | null;
+  /** Call once HQ listens: prints the URL, token file and a first command to try. */
+  readonly onReady: (info: UpReadyInfo) => void;
+}
+
+export interface HqReadyInfo {
+  readonly url: string;
+  /** Where the admin API token was written (null if none was created this time). */
+  readonly tokenFile: string | null;
+}
+
+export interface HqOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly onReady: (info: HqReadyInfo) => void;
+}
+
+export interface NodeReadyInfo {
+  readonly nodeId: string;
+  readonly name: string;
+  readonly hq: string;
+}
+
+export interface NodeOptions {
+  /** HQ base URL, normalised (no trailing slash). */
+  readonly hq: string;
+  readonly joinToken: string;
+  readonly nodeName: string | null;
+  readonly capabilities: readonly string[] | null;
+  readonly slots: number | null;
+  /** Absolute directory for task workspaces; null = the runner's default (under dataDir). */
+  readonly workDir: string | null;
+  /** Absolute directory for the node's own state (its credential). */
+  readonly dataDir: string;
+  readonly onReady: (info: NodeReadyInfo) => void;
+}
+
+/** Each runner runs until the process is told to stop; it resolves to an exit code (void = 0). */
+export interface ServerRunners {
+  up(opts: UpOptions): Promise<number | void>;
+  hq(opts: HqOptions): Promise<number | void>;
+  node(opts: NodeOptions): Promise<number | void>;
+}
+
+export const DEFAULT_PORT = 7470;
+export const DEFAULT_HOST = '127.0.0.1';

@@ -1,0 +1,183 @@
+/**
+ * End to end: `cortical up` (HQ + local node in one process on SQLite), driven by the real CLI.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, baseEnv, cortical, CorticalDaemon, corticalJson, eventually, tempDir } from './cortical-process.js';
+
+type Task = {
+  id: string;
+  state: string;
+  reason: string | null;
+  usage: { iterations: number; tokensIn: number; tokensOut: number };
+  workspacePath: string | null;
+};
+
+let home: { path: string; remove(): Promise<void> };
+let up: CorticalDaemon;
+let env: NodeJS.ProcessEnv;
+let url: string;
+let adminToken: string;
+
+beforeAll(async () => {
+  home = await tempDir('up');
+  env = baseEnv({ CORTICAL_HOME: home.path });
+  up = new CorticalDaemon(['up', '--port', '0', '--slots', '3'], env);
+  const m = await up.waitFor(/HQ at (http:\/\/\S+)/);
+  url = m[1]!;
+  await up.waitFor(/admin token: (\S+)/);
+  adminToken = (await readFile(join(home.path, 'admin.token'), 'utf8')).trim();
+}, 90_000);
+
+afterAll(async () => {
+  await up?.stop();
+  await home?.remove();
+});
+
+const show = (id: string): Promise<Task> => corticalJson<Task>(['tasks', 'show', id], env);
+
+async function submit(args: readonly string[]): Promise<Task> {
+  return corticalJson<Task>(['run', ...args], env);
+}
+
+async function waitState(id: string, states: readonly string[], timeoutMs = 30_000): Promise<Task> {
+  return eventually(`task ${id} in ${states.join('|')}`, async () => {
+    const t = await show(id);
+    return states.includes(t.state) ? t : undefined;
+  }, timeoutMs);
+}
+
+async function logsOf(id: string): Promise<string> {
+  const r = await cortical(['tasks', 'logs', id], env);
+  return r.stdout;
+}
+
+describe('cortical up (embedded fleet)', () => {
+  it('serves /healthz and writes the admin token file with mode 0600', async () => {
+    const h = await api(url, null, 'GET', '/healthz');
+    expect(h.status).toBe(200);
+    expect(h.json.status).toBe('ok');
+    const { stat } = await import('node:fs/promises');
+    expect((await stat(join(home.path, 'admin.token'))).mode & 0o777).toBe(0o600);
+    const s = await corticalJson<{ nodes: { ready: number } }>(['status'], env);
+    expect(s.nodes.ready).toBe(1);
+  });
+
+  it('runs a shell task with --wait: exit 0 and the file is in the task workspace', async () => {
+    const r = await cortical(['run', '--agent', 'shell', '--wait', 'echo hi > hello.txt'], env);
+    expect(r.code).toBe(0);
+    const id = /task_[0-9a-z]+/.exec(r.stdout + r.stderr)![0];
+    const task = await show(id);
+    expect(task).toMatchObject({ state: 'succeeded', reason: 'once_completed' });
+    expect(await readFile(join(task.workspacePath!, 'hello.txt'), 'utf8')).toBe('hi\n');
+  });
+
+  it('--wait exits non-zero when the task fails', async () => {
+    const r = await cortical(['run', '--wait', 'exit 3'], env);
+    expect(r.code).toBe(1);
+  });
+
+  it('a loop task with --until finishes after the expected number of iterations', async () => {
+    const r = await cortical(
+      ['run', '--mode', 'loop', '--until', 'test "$(wc -l < log.txt)" -ge 3', '--wait', '--json', 'echo tick >> log.txt'],
+      env,
+    );
+    expect(r.code).toBe(0);
+    const task = JSON.parse(r.stdout) as Task;
+    expect(task).toMatchObject({ state: 'succeeded', reason: 'until_passed' });
+    expect(task.usage.iterations).toBe(3);
+  });
+
+  it('guardrails stop tasks with the right reason code', async () => {
+    const [maxIter, iterTimeout, total, budget] = await Promise.all([
+      cortical(['run', '--mode', 'loop', '--max-iterations', '3', '--wait', '--json', 'date >> d.txt'], env),
+      cortical(['run', '--iteration-timeout', '1s', '--wait', '--json', 'sleep 30'], env),
+      cortical(['run', '--mode', 'loop', '--max-iterations', '1000', '--timeout', '2s', '--wait', '--json', 'sleep 0.3; date >> d.txt'], env),
+      cortical(['run', '--agent', 'script', '--mode', 'loop', '--budget-tokens', '1000', '--wait', '--json', 'usage 300 200'], env),
+    ]);
+    const parsed = [maxIter, iterTimeout, total, budget].map((r) => {
+      expect(r.code).toBe(1);
+      return JSON.parse(r.stdout) as Task;
+    });
+    expect(parsed[0]).toMatchObject({ state: 'failed', reason: 'max_iterations' });
+    expect(parsed[0]!.usage.iterations).toBe(3);
+    expect(parsed[1]).toMatchObject({ state: 'failed', reason: 'iteration_timeout' });
+    expect(parsed[2]).toMatchObject({ state: 'failed', reason: 'timeout' });
+    expect(parsed[3]).toMatchObject({ state: 'failed', reason: 'budget_tokens' });
+    // 500 tokens per iteration: the budget of 1000 is reached after the second iteration.
+    expect(parsed[3]!.usage.iterations).toBe(2);
+    expect(parsed[3]!.usage.tokensIn + parsed[3]!.usage.tokensOut).toBe(1000);
+  }, 90_000);
+
+  it('pause, guide, resume and stop: the guidance reaches the next iteration', async () => {
+    const script = ['echo-guidance', 'append progress.txt step', 'sleep 300'].join('\n');
+    const task = await submit(['--agent', 'script', '--mode', 'loop', '--max-iterations', '500', script]);
+    await eventually('two iterations', async () => ((await show(task.id)).usage.iterations >= 2 ? true : undefined));
+
+    expect((await cortical(['tasks', 'pause', task.id], env)).code).toBe(0);
+    const paused = await waitState(task.id, ['paused']);
+    const iterationsAtPause = paused.usage.iterations;
+    await new Promise((r) => setTimeout(r, 1200));
+    expect((await show(task.id)).usage.iterations).toBe(iterationsAtPause); // nothing runs while paused
+
+    expect((await cortical(['tasks', 'guide', task.id, 'focus on the failing test first'], env)).code).toBe(0);
+    expect((await cortical(['tasks', 'resume', task.id], env)).code).toBe(0);
+    await waitState(task.id, ['running']);
+    await eventually('guidance in the logs', async () =>
+      (await logsOf(task.id)).includes('guidance: focus on the failing test first') ? true : undefined,
+    );
+    const current = await readFile(join(paused.workspacePath!, '.cstack', 'CURRENT.md'), 'utf8');
+    expect(current).toContain('focus on the failing test first');
+
+    expect((await cortical(['tasks', 'stop', task.id], env)).code).toBe(0);
+    const stopped = await waitState(task.id, ['cancelled']);
+    expect(stopped.reason).toBe('stopped');
+  }, 90_000);
+
+  it('pause --now suspends the running iteration and resume continues it', async () => {
+    const task = await submit(['--agent', 'script', '--mode', 'loop', '--max-iterations', '500', 'append ticks.txt t\nsleep 100']);
+    await eventually('running', async () => ((await show(task.id)).usage.iterations >= 1 ? true : undefined));
+    expect((await cortical(['tasks', 'pause', '--now', task.id], env)).code).toBe(0);
+    const paused = await waitState(task.id, ['paused']);
+    const lines = (await readFile(join(paused.workspacePath!, 'ticks.txt'), 'utf8')).split('\n').length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await readFile(join(paused.workspacePath!, 'ticks.txt'), 'utf8')).split('\n').length).toBe(lines);
+    expect((await cortical(['tasks', 'resume', task.id], env)).code).toBe(0);
+    await eventually('more iterations after resume', async () =>
+      (await readFile(join(paused.workspacePath!, 'ticks.txt'), 'utf8')).split('\n').length > lines + 1 ? true : undefined,
+    );
+    await cortical(['tasks', 'stop', task.id], env);
+    await waitState(task.id, ['cancelled']);
+  }, 60_000);
+
+  it('kill switch: running loops stop, new tasks stay queued; off: work resumes', async () => {
+    const long = await submit(['--mode', 'loop', '--max-iterations', '10000', 'sleep 0.2; echo x >> x.txt']);
+    await waitState(long.id, ['running']);
+
+    expect((await cortical(['killswitch', 'on', '--reason', 'e2e drill'], env)).code).toBe(0);
+    const requeued = await waitState(long.id, ['queued']);
+    expect(requeued.reason).toBe('killswitch');
+    const fresh = await submit(['echo later > later.txt']);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await show(fresh.id)).state).toBe('queued');
+    expect((await show(long.id)).state).toBe('queued');
+    const ks = await corticalJson<{ on: boolean; reason: string }>(['killswitch', 'status'], env);
+    expect(ks).toMatchObject({ on: true, reason: 'e2e drill' });
+
+    expect((await cortical(['killswitch', 'off'], env)).code).toBe(0);
+    await waitState(fresh.id, ['succeeded']);
+    await waitState(long.id, ['running']);
+    await cortical(['tasks', 'stop', long.id], env);
+    await waitState(long.id, ['cancelled']);
+  }, 90_000);
+
+  it('malformed input and unknown ids get clear 4xx errors', async () => {
+    const bad = await api(url, adminToken, 'POST', '/api/v1/tasks', { prompt: '', mode: 'forever' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('VALIDATION_FAILED');
+    const missing = await cortical(['tasks', 'show', 'task_doesnotexist'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/not found/i);
+  });
+});
