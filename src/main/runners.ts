@@ -1,6 +1,8 @@
 /** The server runners the CLI calls for `up`, `hq` and `node`. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../core/ports/logger.js';
+import { CliUsageError } from '../interfaces/cli/cli-errors.js';
 import type { ServerRunners } from '../interfaces/cli/server-runners.js';
 import { writeContext } from '../interfaces/cli/settings.js';
 import type { EnvConfig } from './config.js';
@@ -56,6 +58,12 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
     },
 
     async node(opts) {
+      const workDir = opts.workDir ?? join(opts.dataDir, 'node');
+      if (opts.joinToken === null && !existsSync(join(workDir, 'node.json'))) {
+        throw new CliUsageError(
+          `cortical node needs --join-token TOKEN (or $CORTICAL_JOIN_TOKEN) to join for the first time (no stored credential in ${workDir}): create one on HQ with \`cortical token create --role node\``,
+        );
+      }
       await runNode(
         {
           hqUrl: opts.hq,
@@ -63,7 +71,7 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
           name: opts.nodeName,
           capabilities: opts.capabilities,
           slots: opts.slots,
-          workDir: opts.workDir ?? join(opts.dataDir, 'node'),
+          workDir,
           env: deps.env,
           logger: deps.logger,
           onReady: (identity) => opts.onReady({ nodeId: identity.nodeId, name: opts.nodeName ?? defaultNodeName(), hq: opts.hq }),

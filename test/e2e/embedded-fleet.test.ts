@@ -35,7 +35,12 @@ afterAll(async () => {
   await home?.remove();
 });
 
-const show = (id: string): Promise<Task> => corticalJson<Task>(['tasks', 'show', id], env);
+// Polling goes straight to the API (fast); the actions under test go through the CLI.
+async function show(id: string): Promise<Task> {
+  const r = await api(url, adminToken, 'GET', `/api/v1/tasks/${id}`);
+  if (r.status !== 200) throw new Error(`GET task ${id}: ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json as Task;
+}
 
 async function submit(args: readonly string[]): Promise<Task> {
   return corticalJson<Task>(['run', ...args], env);
@@ -49,8 +54,8 @@ async function waitState(id: string, states: readonly string[], timeoutMs = 30_0
 }
 
 async function logsOf(id: string): Promise<string> {
-  const r = await cortical(['tasks', 'logs', id], env);
-  return r.stdout;
+  const r = await api(url, adminToken, 'GET', `/api/v1/tasks/${id}/logs?limit=1000`);
+  return (r.json.items as { text: string }[]).map((l) => l.text).join('\n');
 }
 
 describe('cortical up (embedded fleet)', () => {
@@ -65,11 +70,14 @@ describe('cortical up (embedded fleet)', () => {
   });
 
   it('runs a shell task with --wait: exit 0 and the file is in the task workspace', async () => {
+    const shown = await cortical(['tasks', 'ls'], env);
+    expect(shown.code).toBe(0);
     const r = await cortical(['run', '--agent', 'shell', '--wait', 'echo hi > hello.txt'], env);
     expect(r.code).toBe(0);
     const id = /task_[0-9a-z]+/.exec(r.stdout + r.stderr)![0];
     const task = await show(id);
     expect(task).toMatchObject({ state: 'succeeded', reason: 'once_completed' });
+    expect(await corticalJson<Task>(['tasks', 'show', id], env)).toMatchObject({ id, state: 'succeeded' });
     expect(await readFile(join(task.workspacePath!, 'hello.txt'), 'utf8')).toBe('hi\n');
   });
 

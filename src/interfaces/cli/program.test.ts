@@ -121,9 +121,10 @@ describe('server commands parse options and call the runner', () => {
     );
   });
 
-  it('node: a missing join token is a usage error that says where to get one', async () => {
+  it('node: without a join token the runner gets null (it re-joins with its stored credential)', async () => {
+    const r = runners();
     const io = fakeIo(['node', '--hq', 'http://hq:1'], { fetch: vi.fn() as unknown as typeof fetch });
-    expect(await runCli(io, runners())).toBe(2);
-    expect(io.errText()).toMatch(/--join-token TOKEN .*cortical token create --role node/);
+    expect(await runCli(io, r)).toBe(0);
+    expect(r.node).toHaveBeenCalledWith(expect.objectContaining({ hq: 'http://hq:1', joinToken: null }));
   });
 });

@@ -51,7 +51,8 @@ export interface NodeReadyInfo {
 export interface NodeOptions {
   /** HQ base URL, normalised (no trailing slash). */
   readonly hq: string;
-  readonly joinToken: string;
+  /** null: re-join with the credential stored in the work dir (an error if there is none). */
+  readonly joinToken: string | null;
   readonly nodeName: string | null;
   readonly capabilities: readonly string[] | null;
   readonly slots: number | null;

@@ -82,7 +82,7 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
   const node = program
     .command('node')
     .description('join an HQ as a node and run the tasks it assigns')
-    .option('--join-token <token>', 'join token from `cortical token create --role node` (or $CORTICAL_JOIN_TOKEN)')
+    .option('--join-token <token>', 'join token from `cortical token create --role node` (or $CORTICAL_JOIN_TOKEN); not needed once the node has joined')
     .option('--work-dir <dir>', 'directory for task workspaces (default: under the data directory)')
     .option('--data-dir <dir>', 'node state directory (default: $CORTICAL_HOME or ~/.cortical)')
     .addHelpText('after', '\nThe HQ URL comes from the global option --hq URL (or $CORTICAL_HQ).');
@@ -96,15 +96,11 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
       if (hqRaw === undefined || hqRaw === '') {
         throw new CliUsageError('cortical node needs --hq URL (or $CORTICAL_HQ): the address of HQ');
       }
-      const joinToken = o.joinToken ?? io.env['CORTICAL_JOIN_TOKEN'];
-      if (joinToken === undefined || joinToken.trim() === '') {
-        throw new CliUsageError(
-          'cortical node needs --join-token TOKEN (or $CORTICAL_JOIN_TOKEN): create one on HQ with `cortical token create --role node`',
-        );
-      }
+      // Optional once the node has joined: it then re-joins with the credential in its work dir.
+      const joinToken = (o.joinToken ?? io.env['CORTICAL_JOIN_TOKEN'] ?? '').trim();
       const code = await runners.node({
         hq: normaliseHqUrl(hqRaw),
-        joinToken: joinToken.trim(),
+        joinToken: joinToken === '' ? null : joinToken,
         nodeName: o.name === undefined ? null : nodeName(o.name),
         capabilities: o.capabilities ?? null,
         slots: o.slots ?? null,
