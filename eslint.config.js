@@ -38,6 +38,8 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
+      // JSON responses under test are untyped by nature.
+      '@typescript-eslint/no-explicit-any': 'off',
     },
   },
   {
@@ -87,7 +89,7 @@ export default tseslint.config(
   },
   {
     // Plain Node.js programs run as child processes (fake agents, the script agent's program).
-    files: ['**/*.mjs'],
+    files: ['**/*.mjs', 'bin/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
