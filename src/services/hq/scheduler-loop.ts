@@ -17,6 +17,11 @@ export interface SchedulingPassResult {
   readonly durationMs: number;
 }
 
+/** Placements (and unplaced reasons) written per transaction. */
+export const COMMIT_CHUNK_PLACEMENTS = 500;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 type PassDeps = Pick<HqDeps, 'store' | 'bus' | 'clock' | 'logger' | 'config'>;
 
 /** One scheduling pass: snapshot → plan → commit → record why the rest was not placed. */
@@ -25,17 +30,29 @@ export async function runSchedulingPass(deps: PassDeps): Promise<SchedulingPassR
   const snapshot = await deps.store.loadSchedulerSnapshot({ maxTasks: deps.config.maxTasksPerPass, nowMs: started });
   const now = deps.clock.nowMs();
   const plan = schedule(snapshot, now);
-  const commit =
-    plan.placements.length > 0
-      ? await deps.store.commitPlan({ plan, nowMs: now, leaseTtlMs: deps.config.leaseTtlMs })
-      : { granted: [], rejected: [] };
-  const unplacedRecorded =
-    plan.unplaced.length > 0
-      ? await deps.store.recordUnplaced({
-          items: plan.unplaced.map((u) => ({ taskId: u.taskId, reason: u.reason, detail: u.detail })),
-          nowMs: now,
-        })
-      : 0;
+  // Commit in chunks, one transaction each, yielding in between: a pass that places thousands of
+  // tasks never holds the (synchronous) database long enough to stall API requests. Each chunk
+  // re-checks its placements at commit time, so splitting never produces a bad lease.
+  const granted: Task[] = [];
+  const rejected: { taskId: string; nodeId: string; why: string }[] = [];
+  for (let i = 0; i < plan.placements.length; i += COMMIT_CHUNK_PLACEMENTS) {
+    if (i > 0) await yieldToEventLoop();
+    const chunk = { placements: plan.placements.slice(i, i + COMMIT_CHUNK_PLACEMENTS), unplaced: [] };
+    const r = await deps.store.commitPlan({ plan: chunk, nowMs: deps.clock.nowMs(), leaseTtlMs: deps.config.leaseTtlMs });
+    granted.push(...r.granted);
+    rejected.push(...r.rejected);
+  }
+  const commit = { granted, rejected };
+  let unplacedRecorded = 0;
+  for (let i = 0; i < plan.unplaced.length; i += COMMIT_CHUNK_PLACEMENTS) {
+    if (i > 0) await yieldToEventLoop();
+    unplacedRecorded += await deps.store.recordUnplaced({
+      items: plan.unplaced
+        .slice(i, i + COMMIT_CHUNK_PLACEMENTS)
+        .map((u) => ({ taskId: u.taskId, reason: u.reason, detail: u.detail })),
+      nowMs: now,
+    });
+  }
   if (commit.granted.length > 0 || unplacedRecorded > 0) {
     await notify(deps, ['tasks.changed'], { granted: commit.granted.length });
   }

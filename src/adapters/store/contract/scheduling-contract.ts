@@ -45,6 +45,28 @@ export function schedulingContract(env: EnvGetter): void {
       expect((await e.store.loadSchedulerSnapshot({ maxTasks: 0, nowMs: e.clock.nowMs() })).tasks).toEqual([]);
     });
 
+    it('large writes: 7,000 placements and unplaced reasons commit in one call (statement size limits)', async () => {
+      const e = env();
+      const node = await addNode(e, { slots: 20_000 });
+      const tasks = [];
+      for (let i = 0; i < 7_000; i++) tasks.push(await addTask(e));
+      const now = e.clock.nowMs();
+      const unplaced = await e.store.recordUnplaced({
+        items: tasks.map((t) => ({ taskId: t.id, reason: 'no_free_slot' as const, detail: null })),
+        nowMs: now,
+      });
+      expect(unplaced).toBe(7_000);
+      const res = await e.store.commitPlan({
+        plan: { placements: tasks.map((t) => ({ taskId: t.id, nodeId: node.id })), unplaced: [] },
+        nowMs: now,
+        leaseTtlMs: LEASE_TTL_MS,
+      });
+      expect(res.granted).toHaveLength(7_000);
+      expect(res.rejected).toEqual([]);
+      expect(await countEvents(e.store, 'task.leased')).toBe(7_000);
+      expect(must(await e.store.getNode(node.id)).activeLeases).toBe(7_000);
+    }, 120_000);
+
     it('snapshot carries the kill switch', async () => {
       const e = env();
       await e.store.setKillSwitch({ on: true, reason: 'x', nowMs: e.clock.nowMs(), actor: 't' });

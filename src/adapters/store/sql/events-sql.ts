@@ -7,21 +7,35 @@ import type { Db } from './sql-context.js';
 
 export const MAX_EVENTS_PER_READ = 10_000;
 
+/**
+ * Rows per INSERT statement: keeps every statement far below the bound-parameter limits of
+ * SQLite (32,766) and PostgreSQL (65,535) however many events one transaction writes.
+ */
+export const INSERT_CHUNK_ROWS = 1_000;
+
+/** Split rows into INSERT-sized chunks. */
+export function chunked<T>(rows: readonly T[], size = INSERT_CHUNK_ROWS): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
 /** Append events in the caller's transaction, in the order given. */
 export async function insertEvents(db: Db, events: readonly NewEvent[], at: number): Promise<void> {
-  if (events.length === 0) return;
-  await db
-    .insertInto('events')
-    .values(
-      events.map((e) => ({
-        type: e.type,
-        task_id: e.taskId,
-        node_id: e.nodeId,
-        at,
-        data: toJson(e.data),
-      })),
-    )
-    .execute();
+  for (const chunk of chunked(events)) {
+    await db
+      .insertInto('events')
+      .values(
+        chunk.map((e) => ({
+          type: e.type,
+          task_id: e.taskId,
+          node_id: e.nodeId,
+          at,
+          data: toJson(e.data),
+        })),
+      )
+      .execute();
+  }
 }
 
 export function eventFromRow(row: Selectable<EventsTable>): StoredEvent {

@@ -1,7 +1,7 @@
 import type { EventType, NewEvent } from '../../../core/events.js';
 import type { IterationReport, ProgressReport } from '../../../core/ports/store.js';
 import type { Task } from '../../../core/task.js';
-import { insertEvents } from './events-sql.js';
+import { chunked, insertEvents } from './events-sql.js';
 import { fencedTx } from './fenced-tx.js';
 import type { Db, SqlContext } from './sql-context.js';
 import { saveTask } from './task-row.js';
@@ -34,11 +34,11 @@ export async function reportProgress(ctx: SqlContext, input: ProgressReport): Pr
       });
     }
 
-    if (input.logs.length > 0) {
+    for (const logs of chunked(input.logs)) {
       await tx
         .insertInto('task_logs')
         .values(
-          input.logs.map((l) => ({
+          logs.map((l) => ({
             task_id: t.id,
             attempt: l.attempt,
             iteration: l.iteration,
