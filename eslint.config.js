@@ -38,6 +38,7 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
       // JSON responses under test are untyped by nature.
       '@typescript-eslint/no-explicit-any': 'off',
     },

@@ -40,7 +40,7 @@ describe('README commands', () => {
     const args = start!.replace(/^npm ci && npx /, '').split(' '); // "cortical up"
     expect(args).toEqual(['cortical', 'up']);
     const home = await tempDir('readme');
-    cleanups.push(home.remove);
+    cleanups.push(() => home.remove());
     const child = spawn('npx', [...args, '--port', '0'], {
       cwd: REPO_ROOT,
       env: baseEnv({ CORTICAL_HOME: home.path }),
@@ -58,7 +58,7 @@ describe('README commands', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const url = await eventually('the HQ URL', async () => /HQ at (http:\/\/\S+)/.exec(out)?.[1], 60_000);
+    const url = await eventually('the HQ URL', () => Promise.resolve(/HQ at (http:\/\/\S+)/.exec(out)?.[1]), 60_000);
     const health = await api(url, null, 'GET', '/healthz');
     expect(health.status).toBe(200);
     expect(health.json.status).toBe('ok');
