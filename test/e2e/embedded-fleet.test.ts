@@ -86,6 +86,33 @@ describe('cortical up (embedded fleet)', () => {
     expect(r.code).toBe(1);
   });
 
+  it('--repo: the task works on branch cortical/<id> in a worktree; the user checkout is untouched', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const repo = join(home.path, 'user-repo');
+    await mkdir(repo);
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-c', 'user.email=u@example.com', '-c', 'user.name=U', ...args], { cwd: repo, encoding: 'utf8' });
+    git('init', '-q', '-b', 'main');
+    await writeFile(join(repo, 'README'), 'mine\n');
+    git('add', 'README');
+    git('commit', '-qm', 'initial');
+    const headBefore = git('rev-parse', 'HEAD').trim();
+
+    const r = await cortical(
+      ['run', '--repo', repo, '--wait', '--json', 'echo agent > agent.txt && git add agent.txt && git -c user.email=a@example.com -c user.name=agent commit -qm "agent work"'],
+      env,
+    );
+    expect(r.code).toBe(0);
+    const task = JSON.parse(r.stdout) as Task;
+    expect(git('rev-parse', 'HEAD').trim()).toBe(headBefore);
+    expect(git('status', '--porcelain').trim()).toBe('');
+    expect(git('branch', '--show-current').trim()).toBe('main');
+    expect(git('show', `cortical/${task.id}:agent.txt`)).toBe('agent\n');
+    expect(git('log', '--format=%s', `cortical/${task.id}`).split('\n')[0]).toBe('agent work');
+    git('fsck', '--no-progress');
+  });
+
   it('a loop task with --until finishes after the expected number of iterations', async () => {
     const r = await cortical(
       ['run', '--mode', 'loop', '--until', 'test "$(wc -l < log.txt)" -ge 3', '--wait', '--json', 'echo tick >> log.txt'],

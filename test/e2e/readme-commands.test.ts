@@ -1,7 +1,7 @@
 /**
  * The README opens with the two commands a newcomer types. This keeps them honest: they are the
  * ones CI runs (`.ci/run`) and the start command really starts a fleet that serves /healthz.
- * (`npm ci` itself is not re-run here: it would replace node_modules under the running tests;
+ * (`npm install` itself is not re-run here: it would replace node_modules under the running tests;
  * `.ci/run` runs it on a fresh clone.)
  */
 import { spawn } from 'node:child_process';
@@ -29,15 +29,15 @@ describe('README commands', () => {
   it('opens with exactly two commands: install + start, install + test', async () => {
     const cmds = await readmeCommands();
     expect(cmds).toHaveLength(2);
-    expect(cmds[0]).toBe('npm ci && npx cortical up');
-    expect(cmds[1]).toBe('npm ci && npm test');
+    expect(cmds[0]).toBe('npm install && npx cortical up');
+    expect(cmds[1]).toBe('npm install && npm test');
     const ci = await readFile(join(REPO_ROOT, '.ci', 'run'), 'utf8');
     expect(ci).toContain(`\n${cmds[1]}\n`);
   });
 
   it('the start command starts HQ + a local node that serves /healthz', async () => {
     const [start] = await readmeCommands();
-    const args = start!.replace(/^npm ci && npx /, '').split(' '); // "cortical up"
+    const args = start!.replace(/^npm install && npx /, '').split(' '); // "cortical up"
     expect(args).toEqual(['cortical', 'up']);
     const home = await tempDir('readme');
     cleanups.push(() => home.remove());
