@@ -22,6 +22,9 @@ import type {
   UnplacedReason,
 } from '../src/core/scheduler/scheduler-types.js';
 import { UNPLACED_REASONS } from '../src/core/scheduler/scheduler-types.js';
+import { argNumber } from './bench-args.js';
+import { prng, pick } from './bench-random.js';
+import { percentile } from './bench-stats.js';
 
 export interface SchedulerBenchOptions {
   readonly nodes?: number;
@@ -57,18 +60,6 @@ export interface SchedulerBenchResult {
 
 // ---- deterministic synthetic data -------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, good enough for synthetic data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const NODE_PROFILES: readonly (readonly string[])[] = [
   ['linux', 'build'],
   ['linux', 'build', 'claude'],
@@ -96,10 +87,6 @@ const TASK_REQUIRES: readonly (readonly string[])[] = [
   ['codex', 'gpu'], // no node has both
   ['tpu'], // no node has it
 ];
-
-function pick<T>(rand: () => number, items: readonly T[]): T {
-  return items[Math.floor(rand() * items.length)] as T;
-}
 
 export function syntheticSnapshot(nodeCount: number, taskCount: number, seed: number): SchedulerSnapshot {
   const rand = prng(seed);
@@ -190,11 +177,6 @@ export function naiveSchedule(snapshot: SchedulerSnapshot, nowMs: number): Sched
 
 type Planner = (snapshot: SchedulerSnapshot, nowMs: number) => SchedulePlan;
 
-function percentile(sorted: readonly number[], p: number): number {
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
-}
-
 function measure(name: string, planner: Planner, snapshot: SchedulerSnapshot, nowMs: number, runs: number): { row: SchedulerBenchRow; plan: SchedulePlan } {
   let plan = planner(snapshot, nowMs); // warm-up
   const times: number[] = [];
@@ -280,12 +262,6 @@ export function runSchedulerBench(opts: SchedulerBenchOptions = {}): SchedulerBe
     );
   }
   return { rows, speedup, samePlan: same };
-}
-
-function argNumber(args: readonly string[], flag: string): number | undefined {
-  const i = args.indexOf(flag);
-  const v = i >= 0 ? args[i + 1] : undefined;
-  return v === undefined ? undefined : Number(v);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
