@@ -21,7 +21,11 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
   return {
     async hq(opts) {
       const running = await startHq({ ...opts, env: deps.envConfig, logger: deps.logger });
-      opts.onReady({ url: running.url, tokenFile: running.createdAdminToken !== null ? running.tokenFile : null });
+      opts.onReady({
+        url: running.url,
+        tokenFile: running.createdAdminToken !== null ? running.tokenFile : null,
+        createdAdminToken: running.createdAdminToken,
+      });
       await untilAborted(deps.signal);
       await running.close();
     },
@@ -49,7 +53,8 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
           workDir: join(opts.dataDir, 'node'),
           env: deps.env,
           logger: deps.logger,
-          onReady: () => opts.onReady({ url: running.url, tokenFile: running.tokenFile, contextFile, nodeName }),
+          onReady: () =>
+            opts.onReady({ url: running.url, tokenFile: running.tokenFile, createdAdminToken: running.createdAdminToken, contextFile, nodeName }),
         },
         deps.signal,
       );

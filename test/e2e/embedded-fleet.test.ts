@@ -28,6 +28,8 @@ beforeAll(async () => {
   url = m[1]!;
   await up.waitFor(/admin token: (\S+)/);
   adminToken = (await readFile(join(home.path, 'admin.token'), 'utf8')).trim();
+  // First start: the new admin token is printed once, and it is the one in the file.
+  expect((await up.waitFor(/new admin token \(shown once\): (\S+)/))[1]).toBe(adminToken);
 }, 90_000);
 
 afterAll(async () => {

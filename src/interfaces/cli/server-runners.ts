@@ -8,6 +8,8 @@ export interface UpReadyInfo {
   readonly url: string;
   /** Where the admin API token was written. */
   readonly tokenFile: string;
+  /** The admin token itself when this start created it (first start): printed once. */
+  readonly createdAdminToken?: string | null;
   /** The context file written with `writeContext`, if any. */
   readonly contextFile: string | null;
   /** Name of the local node. */
@@ -33,6 +35,8 @@ export interface HqReadyInfo {
   readonly url: string;
   /** Where the admin API token was written (null if none was created this time). */
   readonly tokenFile: string | null;
+  /** The admin token itself when this start created it (first start): printed once. */
+  readonly createdAdminToken?: string | null;
 }
 
 export interface HqOptions {

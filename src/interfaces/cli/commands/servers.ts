@@ -54,6 +54,7 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
         slots: o.slots ?? null,
         onReady: (info: UpReadyInfo) => {
           out(io, `Cortical is up: HQ at ${info.url} with local node ${info.nodeName}`);
+          if (info.createdAdminToken) out(io, `  new admin token (shown once): ${info.createdAdminToken}`);
           out(io, `  admin token: ${info.tokenFile}`);
           if (info.contextFile !== null) out(io, `  context:     ${info.contextFile} (CLI commands on this machine use it)`);
           out(io, `  try:         cortical run --wait -- echo hello`);
@@ -72,6 +73,7 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
       dataDir: resolveDataDir(io, o.dataDir),
       onReady: (info: HqReadyInfo) => {
         out(io, `Cortical HQ listening on ${info.url}`);
+        if (info.createdAdminToken) out(io, `  new admin token (shown once): ${info.createdAdminToken}`);
         if (info.tokenFile !== null) out(io, `  admin token: ${info.tokenFile}`);
         out(io, '  add a node:  cortical token create --role node   (prints the command to run on it)');
       },
