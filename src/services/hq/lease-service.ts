@@ -1,30 +1,15 @@
 import type { Principal } from '../../core/auth.js';
 import { TerminalError } from '../../core/errors.js';
-import type { IterationReport, LeaseClaimInput, LeaseRenewal, NewLogLine } from '../../core/ports/store.js';
-import type { ReasonCode, Task, TaskUsage } from '../../core/task.js';
+import type { AttemptCompletion, LeaseClaimInput, LeaseRenewal, ProgressReport } from '../../core/ports/store.js';
+import type { Task } from '../../core/task.js';
 import type { HqDeps } from './hq-deps.js';
 import { notify } from './notify.js';
 
-export interface ProgressInput {
-  readonly fencingToken: number;
-  readonly iterations: readonly IterationReport[];
-  readonly logs: readonly NewLogLine[];
-  readonly usage?: TaskUsage | undefined;
-  readonly runtimeMs?: number | undefined;
-  readonly observed?: 'running' | 'paused' | undefined;
-  readonly pauseReason?: ReasonCode | undefined;
-  readonly pauseMessage?: string | undefined;
-  readonly guidanceDeliveredSeq?: number | undefined;
-}
+/** A progress report as a node sends it: the store's report without the claim and the clock. */
+export type ProgressInput = Omit<ProgressReport, 'claim' | 'nowMs'> & { readonly fencingToken: number };
 
-export interface CompleteInput {
-  readonly fencingToken: number;
-  readonly outcome: 'succeeded' | 'failed' | 'cancelled' | 'requeue';
-  readonly reason: ReasonCode;
-  readonly message: string | null;
-  readonly usage?: TaskUsage | undefined;
-  readonly runtimeMs?: number | undefined;
-}
+/** A completion as a node sends it. */
+export type CompleteInput = Omit<AttemptCompletion, 'claim' | 'nowMs'> & { readonly fencingToken: number };
 
 /**
  * A node's operations on its leases. The node id always comes from the authenticated principal,

@@ -1,3 +1,4 @@
+import type { NodeIdentity } from '../../core/ports/hq-link.js';
 import type { Principal } from '../../core/auth.js';
 import { CorticalError, TerminalError } from '../../core/errors.js';
 import type { FleetNode, NodeResources, NodeScheduling } from '../../core/node.js';
@@ -17,14 +18,7 @@ export interface JoinInput {
 }
 
 /** What a node receives on join and on refresh. */
-export interface NodeCredentials {
-  readonly nodeId: string;
-  readonly accessToken: string;
-  readonly accessExpiresAt: number;
-  readonly refreshToken: string;
-  readonly leaseTtlMs: number;
-  readonly heartbeatIntervalMs: number;
-}
+export type NodeCredentials = NodeIdentity;
 
 export interface HeartbeatInput {
   readonly resources: NodeResources;
