@@ -1,3 +1,5 @@
+import type { Enforcement, SandboxSpec, SleeveEndReason } from '../sandbox.js';
+
 /**
  * The runtime port makes sleeves: the place an iteration's process tree runs. `process` (a plain
  * child process group, unsandboxed) comes first; `bubblewrap`, `docker`, `kubernetes` implement
@@ -13,6 +15,18 @@ export interface SpawnSpec {
   readonly env: Readonly<Record<string, string>>;
   /** Written to stdin, which is then closed. */
   readonly stdin?: string | undefined;
+  /** Network policy and limits; runtimes that cannot enforce a part say so in `enforcement`. */
+  readonly sandbox?: SandboxSpec | undefined;
+  /**
+   * Absolute paths inside the sleeve's view that must stay read-only even where their parent is
+   * writable (a repository's `.git/hooks`, an agent CLI's settings written by the driver).
+   */
+  readonly readOnlyPaths?: readonly string[] | undefined;
+  /**
+   * Absolute paths outside `cwd` the sleeve must be able to write (a git worktree's shared
+   * `.git` directory). Everything else outside `cwd` is read-only or hidden.
+   */
+  readonly writablePaths?: readonly string[] | undefined;
 }
 
 export interface SleeveExit {
@@ -20,6 +34,10 @@ export interface SleeveExit {
   readonly signal: string | null;
   /** Why the runtime ended it, when it did (`stopped`, `killed_after_grace`). */
   readonly endedBy: 'exit' | 'stopped' | 'killed_after_grace';
+  /** Why it ended, including limits (`oom`, `pids_limit`, …); absent = same as endedBy. */
+  readonly reason?: SleeveEndReason | undefined;
+  /** A human-readable detail for `reason` (e.g. "memory limit 256 MB reached"). */
+  readonly detail?: string | undefined;
 }
 
 export interface Sleeve {
@@ -40,6 +58,8 @@ export interface Runtime {
   readonly name: string;
   /** false for `process`: shown as "unsandboxed" in the API and UI. */
   readonly sandboxed: boolean;
+  /** How this runtime enforces each part of a SandboxSpec on this host. */
+  readonly enforcement?: Enforcement | undefined;
   /** Throws CorticalError('UNAVAILABLE') when the command cannot be started. */
   spawn(spec: SpawnSpec): Promise<Sleeve>;
 }
