@@ -3,6 +3,7 @@
  * the node's HQ client and, later, the web UI. Pure: no I/O.
  */
 import { z } from 'zod';
+import { NETWORK_MODES } from '../core/sandbox.js';
 import { LOOP_MODES, REASON_CODES, TASK_DESIRES, TASK_STATES } from '../core/task.js';
 
 const capability = z
@@ -11,6 +12,18 @@ const capability = z
 
 const positiveInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
+
+/**
+ * An egress allowlist entry: `host` (ports 80 and 443), `host:port`, `*.example.com` (subdomains),
+ * an IPv4 literal or a bracketed IPv6 literal, optionally with `:port`. Lowercase.
+ */
+export const AllowEntry = z
+  .string()
+  .max(260)
+  .regex(
+    /^(?:(?:\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[1-9][0-9]{0,4})?$/,
+    'allow entry: host, host:port, *.domain or an IP literal (lowercase)',
+  );
 
 export const TaskCreateRequest = z.strictObject({
   prompt: z.string().min(1, 'prompt must not be empty').max(200_000),
@@ -36,6 +49,24 @@ export const TaskCreateRequest = z.strictObject({
   maxAttempts: positiveInt.max(100).default(3),
   retryBackoffMs: nonNegInt.max(3_600_000).default(1000),
   labels: z.record(z.string().min(1).max(63), z.string().max(255)).default({}),
+  /** Sleeve network: `none` (default: loopback only), `allowlist` (only `allow`, via the node's proxy), `open`. */
+  network: z.enum(NETWORK_MODES).optional(),
+  /** Egress allowlist; non-empty implies `network: allowlist`. */
+  allow: z.array(AllowEntry).max(256).default([]),
+  memoryMb: positiveInt.max(1_048_576).nullable().optional(),
+  cpuPercent: positiveInt.max(100_000).nullable().optional(),
+  maxProcesses: positiveInt.max(1_000_000).nullable().optional(),
+  maxFileSizeMb: positiveInt.max(1_048_576).nullable().optional(),
+  maxOpenFiles: positiveInt.max(1_048_576).nullable().optional(),
+  diskQuotaMb: positiveInt.max(1_048_576 * 16).nullable().optional(),
+}).superRefine((req, ctx) => {
+  const mode = req.network ?? (req.allow.length > 0 ? 'allowlist' : 'none');
+  if (mode === 'allowlist' && req.allow.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['allow'], message: 'network allowlist needs at least one allow entry (host or host:port)' });
+  }
+  if (mode !== 'allowlist' && req.allow.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['allow'], message: `allow entries need network 'allowlist', not '${mode}'` });
+  }
 });
 export type TaskCreateRequest = z.input<typeof TaskCreateRequest>;
 export type TaskCreateParsed = z.output<typeof TaskCreateRequest>;
@@ -70,6 +101,19 @@ export const TaskSpecSchema = z.object({
   maxAttempts: positiveInt,
   retryBackoffMs: nonNegInt,
   labels: z.record(z.string(), z.string()),
+  sandbox: z
+    .object({
+      network: z.object({ mode: z.enum(NETWORK_MODES), allow: z.array(z.string()) }),
+      limits: z.object({
+        memoryMb: positiveInt.nullable(),
+        cpuPercent: positiveInt.nullable(),
+        maxProcesses: positiveInt.nullable(),
+        maxFileSizeMb: positiveInt.nullable(),
+        maxOpenFiles: positiveInt.nullable(),
+        diskQuotaMb: positiveInt.nullable(),
+      }),
+    })
+    .optional(),
 });
 
 export const TaskSchema = z.object({

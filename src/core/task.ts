@@ -1,4 +1,5 @@
 /** The task: what a user submits and what HQ tracks about it. Pure types. */
+import { DEFAULT_SANDBOX, type SandboxSpec } from './sandbox.js';
 
 export const TASK_STATES = [
   'queued',
@@ -102,6 +103,13 @@ export interface TaskSpec {
   readonly retryBackoffMs: number;
   /** Free-form labels for filtering. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Network policy and resource limits of the task's sleeves; absent = DEFAULT_SANDBOX. */
+  readonly sandbox?: SandboxSpec | undefined;
+}
+
+/** The sandbox a task runs with (older specs without one get the defaults). */
+export function sandboxOf(spec: Pick<TaskSpec, 'sandbox'>): SandboxSpec {
+  return spec.sandbox ?? DEFAULT_SANDBOX;
 }
 
 export interface TaskUsage {

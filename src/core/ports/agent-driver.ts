@@ -1,3 +1,4 @@
+import type { SandboxSpec } from '../sandbox.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -26,6 +27,15 @@ export interface AgentIterationInput {
   /** Scrubbed base environment for the sleeve. */
   readonly env: Readonly<Record<string, string>>;
   readonly runtime: Runtime;
+  /** Sandbox and path rules every process of this iteration is spawned with. */
+  readonly sleeve?: SleeveOptions | undefined;
+}
+
+/** The parts of a SpawnSpec that come from the task and its workspace, not from the driver. */
+export interface SleeveOptions {
+  readonly sandbox: SandboxSpec;
+  readonly readOnlyPaths: readonly string[];
+  readonly writablePaths: readonly string[];
 }
 
 export interface AgentRun {

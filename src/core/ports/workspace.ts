@@ -24,6 +24,13 @@ export interface PreparedWorkspace {
   readonly branch: string | null;
   /** true when an earlier attempt's workspace was found and reused. */
   readonly resumed: boolean;
+  /**
+   * Paths outside `path` a sleeve must be able to write: the sleeve's HOME and, for a worktree,
+   * the repository's shared git directory (objects, refs, the worktree's metadata).
+   */
+  readonly writablePaths: readonly string[];
+  /** Paths a sleeve must never write even inside writable ones: the repository's hooks and config. */
+  readonly readOnlyPaths: readonly string[];
 }
 
 export interface GuidanceEntry {

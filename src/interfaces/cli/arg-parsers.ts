@@ -24,11 +24,22 @@ export function positiveInt(max = Number.MAX_SAFE_INTEGER): (value: string) => n
   return intInRange(1, max, 'a whole number');
 }
 
-/** A positive whole number, or `unlimited` / `none` (null). */
-export function positiveIntOrUnlimited(max: number): (value: string) => number | null {
+/**
+ * Marks "no limit" in parsed options. (A parser cannot return null: commander replaces a null
+ * value with an empty string.) `limitValue` turns it into the API's null.
+ */
+export const UNLIMITED = 'unlimited';
+export type Limit = number | typeof UNLIMITED;
+
+export function limitValue(v: Limit): number | null {
+  return v === UNLIMITED ? null : v;
+}
+
+/** A positive whole number, or `unlimited` / `none`. */
+export function positiveIntOrUnlimited(max: number): (value: string) => Limit {
   const parse = positiveInt(max);
   return (value) => {
-    if (/^(unlimited|none)$/i.test(value.trim())) return null;
+    if (/^(unlimited|none)$/i.test(value.trim())) return UNLIMITED;
     try {
       return parse(value);
     } catch {
@@ -81,4 +92,39 @@ export function collectLabel(value: string, previous: Record<string, string> | u
 
 export function tcpPort(value: string): number {
   return intInRange(0, 65_535, 'a port number')(value);
+}
+
+const SIZE_UNITS_MB: Readonly<Record<string, number>> = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 };
+
+/**
+ * A size in whole megabytes: `512m`, `2g`, `1.5g`, `200k` (rounded up), a plain number = MB, or
+ * `unlimited`.
+ */
+export function sizeMbOrUnlimited(value: string): Limit {
+  const text = value.trim().toLowerCase();
+  if (text === 'unlimited') return UNLIMITED;
+  const m = /^(\d+(?:\.\d+)?)([kmgt]?)b?$/.exec(text);
+  if (!m) throw new InvalidArgumentError("expected a size such as 512m, 2g or 1024 (MB), or 'unlimited'.");
+  const mb = Math.ceil(Number(m[1]) * (SIZE_UNITS_MB[m[2] || 'm'] ?? 1));
+  if (!Number.isSafeInteger(mb) || mb < 1) throw new InvalidArgumentError('expected a size of at least 1 MB.');
+  return mb;
+}
+
+/** CPU cores (`0.5`, `2`) as a percentage of one core (50, 200). */
+export function cpusAsPercent(value: string): number {
+  const text = value.trim();
+  if (!/^\d+(?:\.\d+)?$/.test(text)) throw new InvalidArgumentError('expected a number of cores such as 0.5 or 2.');
+  const pct = Math.round(Number(text) * 100);
+  if (pct < 1 || pct > 100_000) throw new InvalidArgumentError('expected between 0.01 and 1000 cores.');
+  return pct;
+}
+
+/** Repeatable `--allow host[:port]`; also accepts comma-separated lists. */
+export function collectAllow(value: string, previous: string[] | undefined): string[] {
+  const entries = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  if (entries.length === 0) throw new InvalidArgumentError('expected host, host:port or *.domain.');
+  return [...(previous ?? []), ...entries];
 }

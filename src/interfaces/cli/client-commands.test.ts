@@ -68,6 +68,46 @@ describe('cortical run', () => {
     });
   });
 
+  it('posts the sleeve sandbox flags: network, allowlist and limits', async () => {
+    hq.on('POST', '/api/v1/tasks', { status: 201, json: sampleTask() });
+    const r = await cli(
+      'run', '--allow', 'registry.npmjs.org', '--allow', 'api.example.test:8443,*.pkg.test', '--memory', '1.5g',
+      '--cpus', '0.5', '--max-procs', '64', '--max-file-size', '100m', '--max-open-files', 'unlimited',
+      '--disk-quota', '2g', 'npm ci',
+    );
+    expect(r.code).toBe(0);
+    expect(hq.calls('/api/v1/tasks', 'POST')[0]?.body).toEqual({
+      prompt: 'npm ci',
+      allow: ['registry.npmjs.org', 'api.example.test:8443', '*.pkg.test'],
+      memoryMb: 1536,
+      cpuPercent: 50,
+      maxProcesses: 64,
+      maxFileSizeMb: 100,
+      maxOpenFiles: null,
+      diskQuotaMb: 2048,
+    });
+  });
+
+  it("'unlimited' limits are sent as null", async () => {
+    hq.on('POST', '/api/v1/tasks', { status: 201, json: sampleTask() });
+    const r = await cli('run', '--max-iterations', 'unlimited', '--memory', 'unlimited', 'true');
+    expect(r.code).toBe(0);
+    expect(hq.calls('/api/v1/tasks', 'POST')[0]?.body).toEqual({ prompt: 'true', maxIterations: null, memoryMb: null });
+  });
+
+  it.each([
+    [['--memory', 'lots'], /--memory.*512m/],
+    [['--cpus', '-1'], /--cpus/],
+    [['--network', 'allowlist'], /allow/],
+    [['--network', 'open', '--allow', 'x.test'], /allowlist/],
+    [['--allow', 'Bad Host'], /allow/],
+  ])('rejects bad sandbox flags %j with a usage error', async (flags, message) => {
+    const r = await cli('run', ...flags, 'true');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(hq.calls('/api/v1/tasks', 'POST')).toHaveLength(0);
+  });
+
   it('sends only the prompt when no flags are given; --json prints the task', async () => {
     hq.on('POST', '/api/v1/tasks', { status: 201, json: sampleTask() });
     const r = await cli('run', '--json', 'echo', 'hello');

@@ -4,6 +4,7 @@ import { SqliteStore } from '../../adapters/store/sqlite/sqlite-store.js';
 import { DEFAULT_LOOP_MAX_ITERATIONS, TaskCreateRequest } from '../../contract/task-schemas.js';
 import { createHqHarness, type HqHarness } from './hq-test-harness.js';
 import { toTaskSpec } from './submit-task.js';
+import { DEFAULT_SANDBOX, DEFAULT_SLEEVE_LIMITS } from '../../core/sandbox.js';
 
 describe('toTaskSpec', () => {
   it.each([
@@ -19,6 +20,33 @@ describe('toTaskSpec', () => {
   it('fills defaults', () => {
     const spec = toTaskSpec(TaskCreateRequest.parse({ prompt: 'echo hi' }));
     expect(spec).toMatchObject({ agent: 'shell', mode: 'once', requires: [], repo: null, priority: 0, maxAttempts: 3 });
+  });
+});
+
+describe('toTaskSpec sandbox', () => {
+  it('defaults to no network and the default limits', () => {
+    expect(toTaskSpec(TaskCreateRequest.parse({ prompt: 'p' })).sandbox).toEqual(DEFAULT_SANDBOX);
+  });
+
+  it('allow entries imply the allowlist mode; limits and null (unlimited) are kept', () => {
+    const spec = toTaskSpec(
+      TaskCreateRequest.parse({ prompt: 'p', allow: ['a.test', 'a.test', 'b.test:8443'], memoryMb: 512, maxProcesses: null }),
+    );
+    expect(spec.sandbox?.network).toEqual({ mode: 'allowlist', allow: ['a.test', 'b.test:8443'] });
+    expect(spec.sandbox?.limits).toEqual({ ...DEFAULT_SLEEVE_LIMITS, memoryMb: 512, maxProcesses: null });
+  });
+
+  it.each([
+    [{ network: 'allowlist' }, /at least one allow entry/],
+    [{ network: 'none', allow: ['a.test'] }, /need network 'allowlist'/],
+    [{ allow: ['Evil.Test'] }, /allow entry/],
+    [{ allow: ['a.test\u0000.b.test'] }, /allow entry/],
+    [{ network: 'everything' }, /network/],
+    [{ memoryMb: 0 }, /memoryMb/],
+  ])('rejects %j', (extra, message) => {
+    const r = TaskCreateRequest.safeParse({ prompt: 'p', ...extra });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toMatch(message);
   });
 });
 

@@ -1,3 +1,4 @@
+import { DEFAULT_SLEEVE_LIMITS } from '../../core/sandbox.js';
 import type { Task, TaskSpec } from '../../core/task.js';
 import { DEFAULT_LOOP_MAX_ITERATIONS, type TaskCreateParsed } from '../../contract/task-schemas.js';
 import type { HqDeps } from './hq-deps.js';
@@ -29,7 +30,23 @@ export function toTaskSpec(req: TaskCreateParsed): TaskSpec {
     maxAttempts: req.maxAttempts,
     retryBackoffMs: req.retryBackoffMs,
     labels: { ...req.labels },
+    sandbox: {
+      network: { mode: req.network ?? (req.allow.length > 0 ? 'allowlist' : 'none'), allow: [...new Set(req.allow)] },
+      limits: {
+        memoryMb: pick(req.memoryMb, DEFAULT_SLEEVE_LIMITS.memoryMb),
+        cpuPercent: pick(req.cpuPercent, DEFAULT_SLEEVE_LIMITS.cpuPercent),
+        maxProcesses: pick(req.maxProcesses, DEFAULT_SLEEVE_LIMITS.maxProcesses),
+        maxFileSizeMb: pick(req.maxFileSizeMb, DEFAULT_SLEEVE_LIMITS.maxFileSizeMb),
+        maxOpenFiles: pick(req.maxOpenFiles, DEFAULT_SLEEVE_LIMITS.maxOpenFiles),
+        diskQuotaMb: pick(req.diskQuotaMb, DEFAULT_SLEEVE_LIMITS.diskQuotaMb),
+      },
+    },
   };
+}
+
+/** undefined → the default; null → unlimited. */
+function pick(value: number | null | undefined, fallback: number | null): number | null {
+  return value === undefined ? fallback : value;
 }
 
 /** Create a queued task and wake the scheduler. */

@@ -2,13 +2,13 @@ import type { Clock } from '../../core/clock.js';
 import { isCorticalError } from '../../core/errors.js';
 import { afterIteration, beforeIteration, budgetExceeded, iterationDeadlineMs } from '../../core/guardrails.js';
 import type { IterationOutcome, LoopProgress, LoopVerdict } from '../../core/guardrails-types.js';
-import type { AgentDriver, AgentRun } from '../../core/ports/agent-driver.js';
+import type { AgentDriver, AgentRun, SleeveOptions } from '../../core/ports/agent-driver.js';
 import type { HqLink } from '../../core/ports/hq-link.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { Runtime } from '../../core/ports/runtime.js';
 import type { PreparedWorkspace, Workspaces } from '../../core/ports/workspace.js';
 import type { Runnable } from '../../core/runnable.js';
-import type { Guidance, Task, TaskDesire, TaskUsage } from '../../core/task.js';
+import { sandboxOf, type Guidance, type Task, type TaskDesire, type TaskUsage } from '../../core/task.js';
 import { ProgressOutbox } from './progress-outbox.js';
 import { completeWithRetry, done, startAttemptWithRetry, type AttemptEnd, type Completion } from './attempt-end.js';
 import { PausableTimer, Signal } from './timers.js';
@@ -244,6 +244,7 @@ export class LoopRunner implements Runnable {
         workspacePath: ws.path,
         env: { ...this.deps.baseEnv, HOME: ws.homePath },
         runtime: this.deps.runtime,
+        sleeve: this.sleeveOptions(ws),
       });
     } catch (e) {
       const message = (e as Error).message;
@@ -298,7 +299,7 @@ export class LoopRunner implements Runnable {
     const interrupted = this.interrupt !== null;
     const untilPassed =
       this.task.spec.until !== null && !interrupted && !timedOut && budgetStop === null
-        ? await runUntilCheck({ ...this.deps, command: this.task.spec.until, ws, iteration, outbox: this.outbox, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.grace() })
+        ? await runUntilCheck({ ...this.deps, sleeve: this.sleeveOptions(ws), command: this.task.spec.until, ws, iteration, outbox: this.outbox, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.grace() })
         : null;
     const changed = (await this.deps.workspaces.fingerprint(ws.path)) !== fingerprintBefore;
     this.unchangedStreak = changed ? 0 : this.unchangedStreak + 1;
@@ -354,6 +355,11 @@ export class LoopRunner implements Runnable {
       return;
     }
     await completeWithRetry(this.deps, this.task, { ...end, usage: this.usage, runtimeMs: this.elapsedMs() }, signal);
+  }
+
+  /** The task's sandbox and the workspace's path rules, for every process of an iteration. */
+  private sleeveOptions(ws: PreparedWorkspace): SleeveOptions {
+    return { sandbox: sandboxOf(this.task.spec), readOnlyPaths: ws.readOnlyPaths, writablePaths: ws.writablePaths };
   }
 
   private grace(): number {

@@ -1,3 +1,4 @@
+import type { SleeveOptions } from '../../core/ports/agent-driver.js';
 import type { Runtime } from '../../core/ports/runtime.js';
 import type { PreparedWorkspace } from '../../core/ports/workspace.js';
 import type { ProgressOutbox } from './progress-outbox.js';
@@ -15,6 +16,7 @@ export async function runUntilCheck(input: {
   outbox: ProgressOutbox;
   timeoutMs: number;
   graceMs: number;
+  sleeve?: SleeveOptions;
 }): Promise<boolean> {
   const { outbox, iteration } = input;
   let sleeve;
@@ -24,6 +26,7 @@ export async function runUntilCheck(input: {
       args: ['-c', input.command],
       cwd: input.ws.path,
       env: { ...input.baseEnv, HOME: input.ws.homePath },
+      ...(input.sleeve ? input.sleeve : {}),
     });
   } catch (e) {
     outbox.log(iteration, 'system', `until check could not start: ${(e as Error).message}`);

@@ -31,6 +31,7 @@ export class ScriptAgent implements AgentDriver {
       cwd: input.workspacePath,
       env: iterationEnv(input),
       stdin: script,
+      ...input.sleeve,
     });
     return sleeveAgentRun(sleeve, parseScriptLine);
   }

@@ -22,6 +22,7 @@ export class ShellAgent implements AgentDriver {
       args: ['-c', command],
       cwd: input.workspacePath,
       env: iterationEnv(input),
+      ...input.sleeve,
     });
     return sleeveAgentRun(sleeve, (l) => ({ kind: 'log', stream: l.stream, text: l.text }));
   }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,6 +49,10 @@ describe('GitWorkspaces', () => {
     expect(p.path).toBe(join(workDir, 'workspaces', 't1'));
     expect(p.branch).toBe('cortical/t1');
     expect(p.resumed).toBe(false);
+    // The sleeve may write the shared git dir (objects, refs) and its HOME, never hooks or config.
+    const gitDir = realpathSync(join(repo, '.git'));
+    expect(p.writablePaths).toEqual([p.homePath, gitDir]);
+    expect(p.readOnlyPaths).toEqual([join(gitDir, 'hooks'), join(gitDir, 'config')]);
     expect(run(p.path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('cortical/t1');
     expect(run(p.path, 'rev-parse', 'HEAD')).toBe(headBefore);
     expect(run(repo, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');

@@ -46,7 +46,19 @@ export class GitWorkspaces implements Workspaces {
       resumed = await this.prepareWorktree(request.repo.path, request.repo.baseRef, branch, path);
     }
     await this.ensureStack(path, request.prompt);
-    return { path, homePath, branch, resumed };
+    const writablePaths = [homePath];
+    const readOnlyPaths: string[] = [];
+    if (request.repo !== null) {
+      // A worktree writes objects and refs into the repository's shared git directory; its hooks
+      // and config stay read-only so an agent cannot plant code that runs outside its sleeve.
+      const common = await git(['-C', path, 'rev-parse', '--path-format=absolute', '--git-common-dir']);
+      if (common.ok) {
+        const commonDir = common.stdout.trim();
+        writablePaths.push(commonDir);
+        readOnlyPaths.push(resolve(commonDir, 'hooks'), resolve(commonDir, 'config'));
+      }
+    }
+    return { path, homePath, branch, resumed, writablePaths, readOnlyPaths };
   }
 
   private async prepareWorktree(repoPath: string, baseRef: string | null, branch: string, path: string): Promise<boolean> {

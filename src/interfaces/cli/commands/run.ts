@@ -7,9 +7,14 @@ import { TaskCreateRequest } from '../../../contract/task-schemas.js';
 import type { TaskDto } from '../../../contract/task-schemas.js';
 import {
   capabilityList,
+  collectAllow,
   collectLabel,
+  cpusAsPercent,
+  sizeMbOrUnlimited,
   durationMs,
   intInRange,
+  limitValue,
+  type Limit,
   positiveInt,
   positiveIntOrUnlimited,
   positiveNumber,
@@ -32,7 +37,7 @@ interface RunFlags {
   requires?: string[];
   mode?: 'once' | 'loop';
   until?: string;
-  maxIterations?: number | null;
+  maxIterations?: Limit;
   timeout?: number;
   iterationTimeout?: number;
   budgetTokens?: number;
@@ -41,6 +46,14 @@ interface RunFlags {
   priority?: number;
   maxAttempts?: number;
   label?: Record<string, string>;
+  network?: 'none' | 'allowlist' | 'open';
+  allow?: string[];
+  memory?: Limit;
+  cpus?: number;
+  maxProcs?: Limit;
+  maxFileSize?: Limit;
+  maxOpenFiles?: Limit;
+  diskQuota?: Limit;
   promptFile?: string;
   wait?: boolean;
   follow?: boolean;
@@ -68,6 +81,20 @@ export function registerRunCommand(program: Command, ctx: CommandContext): void 
     .option('--priority <n>', 'higher runs first (-1000..1000, default 0)', intInRange(-1000, 1000))
     .option('--max-attempts <n>', 'placements before the task fails (1-100, default 3)', positiveInt(100))
     .option('--label <k=v>', 'label, repeatable', collectLabel)
+    .addOption(
+      new Option('--network <mode>', 'sleeve network: none (default, loopback only), allowlist (only --allow hosts, via the node proxy), open').choices([
+        'none',
+        'allowlist',
+        'open',
+      ]),
+    )
+    .option('--allow <host[:port]>', 'egress allowlist entry, repeatable (implies --network allowlist)', collectAllow)
+    .option('--memory <size>', "memory limit, e.g. 512m, 2g, or 'unlimited' (default 4g)", sizeMbOrUnlimited)
+    .option('--cpus <n>', 'CPU limit in cores, e.g. 0.5 or 2', cpusAsPercent)
+    .option('--max-procs <n>', "process limit, or 'unlimited' (default 1024)", positiveIntOrUnlimited(1_000_000))
+    .option('--max-file-size <size>', "largest file a process may write, e.g. 100m (default 4g)", sizeMbOrUnlimited)
+    .option('--max-open-files <n>', "open file limit, or 'unlimited' (default 4096)", positiveIntOrUnlimited(1_048_576))
+    .option('--disk-quota <size>', 'workspace disk quota, e.g. 10g (default none)', sizeMbOrUnlimited)
     .option('--wait', 'wait until the task ends; exit 0 only if it succeeded')
     .option('--follow', 'stream events and logs until the task ends; exit 0 only if it succeeded')
     .option('--json', 'print JSON (with --follow: one JSON object per line)')
@@ -124,7 +151,7 @@ export async function buildRequest(io: CliIo, words: string[], f: RunFlags): Pro
     ...(f.requires !== undefined && { requires: f.requires }),
     ...(f.repo !== undefined && { repo: { path: resolvePath(io, f.repo), baseRef: f.baseRef ?? null } }),
     ...(f.until !== undefined && { until: f.until }),
-    ...(f.maxIterations !== undefined && { maxIterations: f.maxIterations }),
+    ...(f.maxIterations !== undefined && { maxIterations: limitValue(f.maxIterations) }),
     ...(f.timeout !== undefined && { timeoutMs: f.timeout }),
     ...(f.iterationTimeout !== undefined && { iterationTimeoutMs: f.iterationTimeout }),
     ...(f.budgetTokens !== undefined && { budgetTokens: f.budgetTokens }),
@@ -133,6 +160,14 @@ export async function buildRequest(io: CliIo, words: string[], f: RunFlags): Pro
     ...(f.priority !== undefined && { priority: f.priority }),
     ...(f.maxAttempts !== undefined && { maxAttempts: f.maxAttempts }),
     ...(f.label !== undefined && { labels: f.label }),
+    ...(f.network !== undefined && { network: f.network }),
+    ...(f.allow !== undefined && { allow: f.allow }),
+    ...(f.memory !== undefined && { memoryMb: limitValue(f.memory) }),
+    ...(f.cpus !== undefined && { cpuPercent: f.cpus }),
+    ...(f.maxProcs !== undefined && { maxProcesses: limitValue(f.maxProcs) }),
+    ...(f.maxFileSize !== undefined && { maxFileSizeMb: limitValue(f.maxFileSize) }),
+    ...(f.maxOpenFiles !== undefined && { maxOpenFiles: limitValue(f.maxOpenFiles) }),
+    ...(f.diskQuota !== undefined && { diskQuotaMb: limitValue(f.diskQuota) }),
   };
   const checked = TaskCreateRequest.safeParse(req);
   if (!checked.success) throw new CliUsageError(`invalid task: ${z.prettifyError(checked.error)}`);
