@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { runDispatchBench } from './dispatch-bench.js';
 import { runSchedulerBench } from './scheduler-bench.js';
+import { runSleeveStartBench } from './sleeve-start-bench.js';
 
 function header(title: string): void {
   console.log(`\n=== ${title} ${'='.repeat(Math.max(0, 72 - title.length))}\n`);
@@ -28,5 +29,8 @@ if (!scheduler.samePlan) {
 
 header('dispatch (SQLite, submit → leased)');
 await runDispatchBench();
+
+header('sleeve start (process, bubblewrap, sandbox-runtime)');
+await runSleeveStartBench();
 
 console.log(`\nall benches: ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -51,6 +51,10 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
           capabilities: opts.capabilities,
           slots: opts.slots,
           workDir: join(opts.dataDir, 'node'),
+          runtime: opts.runtime,
+          // HQ's data dir (database, admin token) is hidden from sleeves; the node's work dir
+          // inside it is hidden too, except each sleeve's own workspace.
+          hiddenPaths: [opts.dataDir],
           env: deps.env,
           logger: deps.logger,
           onReady: () =>
@@ -77,6 +81,7 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
           capabilities: opts.capabilities,
           slots: opts.slots,
           workDir,
+          runtime: opts.runtime,
           env: deps.env,
           logger: deps.logger,
           onReady: (identity) => opts.onReady({ nodeId: identity.nodeId, name: opts.nodeName ?? defaultNodeName(), hq: opts.hq }),

@@ -7,15 +7,16 @@ import { ShellAgent } from '../adapters/agents/shell/shell-agent.js';
 import { SystemClock } from '../adapters/clock/system/system-clock.js';
 import { HttpHqLink } from '../adapters/hq-link/http/http-hq-link.js';
 import { FileNodeState } from '../adapters/node-state/file/file-node-state.js';
-import { ProcessRuntime } from '../adapters/runtime/process/process-runtime.js';
 import { scrubbedEnv } from '../adapters/runtime/sleeve-env.js';
 import { OsSystemProbe } from '../adapters/system-probe/os/os-system-probe.js';
 import { GitWorkspaces } from '../adapters/workspace/git/git-workspace.js';
 import type { AgentDriver } from '../core/ports/agent-driver.js';
 import type { NodeIdentity } from '../core/ports/hq-link.js';
 import type { Logger } from '../core/ports/logger.js';
+import type { RuntimeChoice } from '../interfaces/cli/server-runners.js';
 import { NodeAgent } from '../services/node/node-agent.js';
 import { VERSION } from './config.js';
+import { selectRuntime } from './select-runtime.js';
 
 export interface NodeStartOptions {
   readonly hqUrl: string;
@@ -28,6 +29,9 @@ export interface NodeStartOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
   readonly onReady?: (identity: NodeIdentity) => void;
+  readonly runtime: RuntimeChoice;
+  /** More paths no sleeve may see (e.g. HQ's data dir when HQ runs in the same process). */
+  readonly hiddenPaths?: readonly string[];
 }
 
 export const DEFAULT_NODE_CAPABILITIES: readonly string[] = ['shell', 'script'];
@@ -42,6 +46,12 @@ export function defaultNodeName(): string {
 export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Promise<void> {
   await mkdir(opts.workDir, { recursive: true, mode: 0o700 });
   const clock = new SystemClock();
+  const selected = await selectRuntime({
+    choice: opts.runtime,
+    workDir: opts.workDir,
+    hiddenPaths: [opts.workDir, ...(opts.hiddenPaths ?? [])],
+    logger: opts.logger,
+  });
   const drivers = new Map<string, AgentDriver>([
     ['shell', new ShellAgent()],
     ['script', new ScriptAgent()],
@@ -52,7 +62,7 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
     probe: new OsSystemProbe(),
     clock,
     logger: opts.logger.child({ component: 'node' }),
-    runtime: new ProcessRuntime(),
+    runtime: selected.runtime,
     drivers,
     workspaces: new GitWorkspaces(opts.workDir),
     baseEnv: scrubbedEnv(opts.env, { homeDir: join(opts.workDir, 'home') }),
@@ -65,5 +75,9 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
     },
     ...(opts.onReady ? { onReady: opts.onReady } : {}),
   });
-  await agent.start(signal);
+  try {
+    await agent.start(signal);
+  } finally {
+    await selected.egress?.close();
+  }
 }

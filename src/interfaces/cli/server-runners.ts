@@ -16,7 +16,11 @@ export interface UpReadyInfo {
   readonly nodeName: string;
 }
 
+/** Which runtime makes the node's sleeves; `auto` = bubblewrap when available, else process. */
+export type RuntimeChoice = 'auto' | 'bubblewrap' | 'process';
+
 export interface UpOptions {
+  readonly runtime: RuntimeChoice;
   readonly host: string;
   readonly port: number;
   /** Absolute data directory (`--data-dir` > `$CORTICAL_HOME` > `~/.cortical`). */
@@ -53,6 +57,7 @@ export interface NodeReadyInfo {
 }
 
 export interface NodeOptions {
+  readonly runtime: RuntimeChoice;
   /** HQ base URL, normalised (no trailing slash). */
   readonly hq: string;
   /** null: re-join with the credential stored in the work dir (an error if there is none). */

@@ -1,4 +1,6 @@
 /** `cortical up`, `cortical hq`, `cortical node`: validate options, then hand over to a runner. */
+import { Option } from 'commander';
+import type { RuntimeChoice } from '../server-runners.js';
 import type { Command } from 'commander';
 import { capabilityList, intInRange, tcpPort } from '../arg-parsers.js';
 import { CliUsageError } from '../cli-errors.js';
@@ -34,7 +36,12 @@ function addNodeOptions(cmd: Command): Command {
   return cmd
     .option('--name <name>', 'node name (default: the host name)')
     .option('--capabilities <list>', 'comma-separated capabilities the node advertises', capabilityList)
-    .option('--slots <n>', 'tasks the node runs at once (1-1024)', intInRange(1, 1024, 'a whole number'));
+    .option('--slots <n>', 'tasks the node runs at once (1-1024)', intInRange(1, 1024, 'a whole number'))
+    .addOption(
+      new Option('--runtime <name>', 'sleeve runtime: process (unsandboxed, the default for now), bubblewrap, auto (bubblewrap when available)')
+        .choices(['auto', 'bubblewrap', 'process'])
+        .default('process'),
+    );
 }
 
 export function registerServerCommands(program: Command, ctx: CommandContext, runners: ServerRunners): void {
@@ -44,8 +51,9 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
     .command('up')
     .description('start HQ and a local node in one process, and point this machine\'s CLI at it');
   addNodeOptions(addListenOptions(up)).action(
-    async (o: ListenFlags & { name?: string; capabilities?: string[]; slots?: number }) => {
+    async (o: ListenFlags & { name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice }) => {
       const code = await runners.up({
+        runtime: o.runtime,
         host: o.host,
         port: o.port,
         dataDir: resolveDataDir(io, o.dataDir),
@@ -90,7 +98,7 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
     .addHelpText('after', '\nThe HQ URL comes from the global option --hq URL (or $CORTICAL_HQ).');
   addNodeOptions(node).action(
     async (
-      o: { joinToken?: string; workDir?: string; dataDir?: string; name?: string; capabilities?: string[]; slots?: number },
+      o: { joinToken?: string; workDir?: string; dataDir?: string; name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice },
       cmd: Command,
     ) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
@@ -101,6 +109,7 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
       // Optional once the node has joined: it then re-joins with the credential in its work dir.
       const joinToken = (o.joinToken ?? io.env['CORTICAL_JOIN_TOKEN'] ?? '').trim();
       const code = await runners.node({
+        runtime: o.runtime,
         hq: normaliseHqUrl(hqRaw),
         joinToken: joinToken === '' ? null : joinToken,
         nodeName: o.name === undefined ? null : nodeName(o.name),

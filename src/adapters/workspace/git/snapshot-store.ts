@@ -1,0 +1,97 @@
+import { lstat, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { STACK_DIR } from './fingerprint.js';
+import { git, HARDENED_CONFIG, type GitResult } from './git.js';
+import { TASK_ID_RE } from './safe-fs.js';
+
+/** Snapshot refs live here, outside refs/heads and refs/tags: no branch list shows them. */
+export const SNAPSHOT_REF_ROOT = 'refs/cortical/snapshots/';
+/** A plain directory's private snapshot repository, inside its stack. */
+export const PLAIN_STORE = `${STACK_DIR}/snapshots.git`;
+/** Paths a snapshot never records (the stores themselves). */
+export const SNAPSHOT_EXCLUDES = [`:(exclude)${STACK_DIR}/snapshots`, `:(exclude)${PLAIN_STORE}`];
+
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'cortical',
+  GIT_AUTHOR_EMAIL: 'cortical@localhost',
+  GIT_COMMITTER_NAME: 'cortical',
+  GIT_COMMITTER_EMAIL: 'cortical@localhost',
+};
+
+/**
+ * The private store's whole config, written before every use: the store lives in the agent's
+ * working tree, so whatever an agent put there (a filter or fsmonitor command) is replaced.
+ */
+const STORE_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n[gc]\n\tauto = 0\n';
+
+export interface SnapshotStore {
+  readonly mode: 'worktree' | 'plain';
+  readonly taskId: string;
+  /** Real path of the workspace (top of its working tree). */
+  readonly dir: string;
+  /** Where snapshot refs of this workspace live. */
+  readonly refPrefix: string;
+  /** The index that describes the working tree now (the worktree's own, or the store's). */
+  readonly indexFile: string | null;
+  /** git on the workspace's working tree; `env` adds variables (GIT_INDEX_FILE …). */
+  run(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<GitResult>;
+}
+
+/** Runs git, throwing with its stderr on failure. */
+export async function must(p: Promise<GitResult>, what: string): Promise<string> {
+  const r = await p;
+  if (!r.ok) throw new Error(`${what} failed: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/**
+ * Opens a workspace's snapshot store. A linked git worktree keeps its snapshots as refs in its
+ * repository; anything else (a plain directory, or a directory with a repository of its own)
+ * uses the private `.cstack/snapshots.git` (created on first use), whose work tree is the
+ * workspace and which never reads or writes the directory's own `.git`.
+ */
+export async function openSnapshotStore(realDir: string): Promise<SnapshotStore> {
+  const taskId = basename(realDir);
+  if (!TASK_ID_RE.test(taskId)) throw new Error(`${realDir} does not name a task workspace`);
+  const refPrefix = `${SNAPSHOT_REF_ROOT}${taskId}/`;
+  const storeDir = join(realDir, PLAIN_STORE);
+  const hasStore = (await lstat(storeDir).catch(() => null))?.isDirectory() ?? false;
+  const dotGit = await lstat(join(realDir, '.git')).catch(() => null);
+  if (!hasStore && dotGit?.isFile()) {
+    const r = await git(
+      [...HARDENED_CONFIG, 'rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir', '--git-path', 'index'],
+      { cwd: realDir },
+    );
+    const [top, gitDir, common, index] = r.stdout.trim().split('\n');
+    if (r.ok && top !== undefined && resolve(top) === realDir && gitDir !== undefined && gitDir !== common && index !== undefined) {
+      return {
+        mode: 'worktree',
+        taskId,
+        dir: realDir,
+        refPrefix,
+        indexFile: index,
+        run: (args, env) => git([...HARDENED_CONFIG, ...args], { cwd: realDir, env: { ...IDENTITY, ...env } }),
+      };
+    }
+  }
+  // The store must be a real directory at its place (no symlinked `.cstack` or store: `git init`
+  // must never run on another repository), must not borrow another repository's refs
+  // (`commondir`), and gets its fixed config back.
+  const stack = join(realDir, STACK_DIR);
+  await mkdir(stack, { recursive: true });
+  if ((await realpath(stack)) !== stack) throw new Error(`${stack} is not a plain directory of the workspace`);
+  const st = await lstat(storeDir).catch(() => null);
+  if (st !== null && !st.isDirectory()) throw new Error(`${storeDir} is not a plain directory of the workspace`);
+  if (st === null) await must(git(['init', '--bare', '-q', storeDir]), 'creating the snapshot store');
+  await rm(join(storeDir, 'commondir'), { force: true });
+  await writeFile(join(storeDir, 'config'), STORE_CONFIG);
+  const base = { GIT_DIR: storeDir, GIT_WORK_TREE: realDir };
+  return {
+    mode: 'plain',
+    taskId,
+    dir: realDir,
+    refPrefix,
+    indexFile: join(storeDir, 'index'),
+    run: (args, env) => git([...HARDENED_CONFIG, ...args], { cwd: realDir, env: { ...IDENTITY, ...base, ...env } }),
+  };
+}
