@@ -1,6 +1,7 @@
 /** The server runners the CLI calls for `up`, `hq` and `node`. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { gcWorkDir, gibToBytes } from '../adapters/workspace/git/workspace-gc.js';
 import type { Logger } from '../core/ports/logger.js';
 import { CliUsageError } from '../interfaces/cli/cli-errors.js';
 import type { ServerRunners } from '../interfaces/cli/server-runners.js';
@@ -52,6 +53,7 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
           slots: opts.slots,
           workDir: join(opts.dataDir, 'node'),
           runtime: opts.runtime,
+          gc: { keepDays: opts.gcKeepDays, maxGb: opts.gcMaxGb },
           // HQ's data dir (database, admin token) is hidden from sleeves; the node's work dir
           // inside it is hidden too, except each sleeve's own workspace.
           hiddenPaths: [opts.dataDir],
@@ -64,6 +66,16 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
       );
       await node;
       await running.close();
+    },
+
+    gc(opts) {
+      return gcWorkDir({
+        workDir: opts.workDir,
+        keepDays: opts.keepDays,
+        maxTotalBytes: opts.maxGb === null ? null : gibToBytes(opts.maxGb),
+        dryRun: opts.dryRun,
+        deleteBranches: opts.deleteBranches,
+      });
     },
 
     async node(opts) {
@@ -82,6 +94,7 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
           slots: opts.slots,
           workDir,
           runtime: opts.runtime,
+          gc: { keepDays: opts.gcKeepDays, maxGb: opts.gcMaxGb },
           env: deps.env,
           logger: deps.logger,
           onReady: (identity) => opts.onReady({ nodeId: identity.nodeId, name: opts.nodeName ?? defaultNodeName(), hq: opts.hq }),

@@ -10,11 +10,13 @@ import { FileNodeState } from '../adapters/node-state/file/file-node-state.js';
 import { scrubbedEnv } from '../adapters/runtime/sleeve-env.js';
 import { OsSystemProbe } from '../adapters/system-probe/os/os-system-probe.js';
 import { GitWorkspaces } from '../adapters/workspace/git/git-workspace.js';
+import { DEFAULT_IDLE_GRACE_MS, GitWorkspaceGc, gibToBytes } from '../adapters/workspace/git/workspace-gc.js';
 import type { AgentDriver } from '../core/ports/agent-driver.js';
 import type { NodeIdentity } from '../core/ports/hq-link.js';
 import type { Logger } from '../core/ports/logger.js';
 import type { RuntimeChoice } from '../interfaces/cli/server-runners.js';
 import { NodeAgent } from '../services/node/node-agent.js';
+import { WorkspaceJanitor } from '../services/node/workspace-janitor.js';
 import { VERSION } from './config.js';
 import { selectRuntime } from './select-runtime.js';
 
@@ -30,6 +32,8 @@ export interface NodeStartOptions {
   readonly logger: Logger;
   readonly onReady?: (identity: NodeIdentity) => void;
   readonly runtime: RuntimeChoice;
+  /** Workspace retention (the node's janitor); both null = off. */
+  readonly gc?: { readonly keepDays: number | null; readonly maxGb: number | null };
   /** More paths no sleeve may see (e.g. HQ's data dir when HQ runs in the same process). */
   readonly hiddenPaths?: readonly string[];
 }
@@ -75,8 +79,19 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
     },
     ...(opts.onReady ? { onReady: opts.onReady } : {}),
   });
+  const janitor = new WorkspaceJanitor({
+    gc: new GitWorkspaceGc(opts.workDir),
+    clock,
+    logger: opts.logger.child({ component: 'workspace-gc' }),
+    policy: {
+      keepDays: opts.gc?.keepDays ?? null,
+      maxTotalBytes: opts.gc?.maxGb == null ? null : gibToBytes(opts.gc.maxGb),
+      idleGraceMs: DEFAULT_IDLE_GRACE_MS,
+    },
+    heldTaskIds: () => agent.runningTaskIds,
+  });
   try {
-    await agent.start(signal);
+    await Promise.all([agent.start(signal), janitor.start(signal)]);
   } finally {
     await selected.egress?.close();
   }

@@ -209,6 +209,24 @@ describe('cortical up (embedded fleet)', () => {
     await waitState(long.id, ['cancelled']);
   }, 90_000);
 
+  it('nodes gc: finished workspaces are listed by a dry run and freed by a real one', async () => {
+    const r = await cortical(['run', '--wait', '--json', 'echo gc-me > gc.txt'], env);
+    expect(r.code).toBe(0);
+    const task = JSON.parse(r.stdout) as Task;
+    const { existsSync } = await import('node:fs');
+    // keep-days of about a second: every finished workspace has expired.
+    const dry = await corticalJson<{ plan: { remove: { taskId: string }[] }; removed: unknown[] }>(
+      ['nodes', 'gc', '--dry-run', '--keep-days', '0.00001'],
+      env,
+    );
+    expect(dry.plan.remove.map((x) => x.taskId)).toContain(task.id);
+    expect(dry.removed).toEqual([]);
+    expect(existsSync(task.workspacePath!)).toBe(true);
+    const real = await corticalJson<{ removed: { taskId: string }[] }>(['nodes', 'gc', '--keep-days', '0.00001'], env);
+    expect(real.removed.map((x) => x.taskId)).toContain(task.id);
+    expect(existsSync(task.workspacePath!)).toBe(false);
+  });
+
   it('malformed input and unknown ids get clear 4xx errors', async () => {
     const bad = await api(url, adminToken, 'POST', '/api/v1/tasks', { prompt: '', mode: 'forever' });
     expect(bad.status).toBe(400);

@@ -47,4 +47,9 @@ export interface Workspaces {
    * means the iteration changed nothing.
    */
   fingerprint(workspacePath: string): Promise<string>;
+  /**
+   * Records that the task ended for good (`.cstack/FINISHED`), so workspace GC may collect the
+   * workspace after its retention period. `prepare` clears it when a workspace is reused.
+   */
+  markFinished(workspacePath: string, atMs: number, outcome: string): Promise<void>;
 }

@@ -14,6 +14,7 @@ const noRunners: ServerRunners = {
   up: () => Promise.reject(new Error('unused')),
   hq: () => Promise.reject(new Error('unused')),
   node: () => Promise.reject(new Error('unused')),
+  gc: () => Promise.reject(new Error('unused')),
 };
 
 let hq: StandInHq;

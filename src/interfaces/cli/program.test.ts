@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { buildProgram, runCli } from './program.js';
-import type { HqOptions, NodeOptions, ServerRunners, UpOptions } from './server-runners.js';
+import type { GcReport } from '../../core/ports/workspace-gc.js';
+import type { GcCommandOptions, HqOptions, NodeOptions, ServerRunners, UpOptions } from './server-runners.js';
 import { fakeIo } from './testing/fake-io.js';
 
 function runners() {
@@ -8,8 +9,28 @@ function runners() {
     up: vi.fn<(o: UpOptions) => Promise<number | void>>(() => Promise.resolve()),
     hq: vi.fn<(o: HqOptions) => Promise<number | void>>(() => Promise.resolve(3)),
     node: vi.fn<(o: NodeOptions) => Promise<number | void>>(() => Promise.resolve()),
+    gc: vi.fn<(o: GcCommandOptions) => Promise<GcReport>>(() => Promise.resolve(SAMPLE_GC_REPORT)),
   } satisfies ServerRunners;
 }
+
+const SAMPLE_GC_REPORT: GcReport = {
+  dryRun: true,
+  root: '/data/node/workspaces',
+  scanned: 3,
+  skipped: [],
+  plan: {
+    remove: [{ taskId: 'task_old', path: '/data/node/workspaces/task_old', sizeBytes: 5 * 1024 ** 2, why: 'expired' }],
+    keep: [],
+    totalBytesBefore: 5 * 1024 ** 2,
+    freedBytes: 5 * 1024 ** 2,
+    totalBytesAfter: 0,
+    overQuota: false,
+  },
+  removed: [],
+  failed: [],
+  freedBytes: 5 * 1024 ** 2,
+};
+
 
 /** Settings that point nowhere: validation must fail before any request is made. */
 const env = { CORTICAL_HQ: 'http://127.0.0.1:9', CORTICAL_TOKEN: 'tok_x.y' };
@@ -126,5 +147,22 @@ describe('server commands parse options and call the runner', () => {
     const io = fakeIo(['node', '--hq', 'http://hq:1'], { fetch: vi.fn() as unknown as typeof fetch });
     expect(await runCli(io, r)).toBe(0);
     expect(r.node).toHaveBeenCalledWith(expect.objectContaining({ hq: 'http://hq:1', joinToken: null }));
+  });
+
+  it('node and up: workspace retention flags reach the runner', async () => {
+    const r = runners();
+    expect(await runCli(fakeIo(['node', '--hq', 'http://hq:1', '--gc-keep-days', 'off', '--gc-max-gb', '20']), r)).toBe(0);
+    expect(r.node).toHaveBeenCalledWith(expect.objectContaining({ gcKeepDays: null, gcMaxGb: 20 }));
+    expect(await runCli(fakeIo(['up']), r)).toBe(0);
+    expect(r.up).toHaveBeenCalledWith(expect.objectContaining({ gcKeepDays: 7, gcMaxGb: null, runtime: 'process' }));
+  });
+
+  it('nodes gc: runs locally on the work dir and prints the plan', async () => {
+    const r = runners();
+    const io = fakeIo(['nodes', 'gc', '--dry-run', '--work-dir', 'wd', '--keep-days', '3', '--max-gb', '1.5']);
+    expect(await runCli(io, r)).toBe(0);
+    expect(r.gc).toHaveBeenCalledWith({ workDir: '/work/here/wd', keepDays: 3, maxGb: 1.5, dryRun: true, deleteBranches: false });
+    expect(io.out()).toMatch(/task_old\s+5\.0 MiB\s+expired\s+planned/);
+    expect(io.out()).toMatch(/would remove 1 \(5\.0 MiB\)/);
   });
 });

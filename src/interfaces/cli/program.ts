@@ -10,6 +10,7 @@ import type { CliIo } from './cli-io.js';
 import { CommandContext } from './command-context.js';
 import { registerKillSwitchCommands } from './commands/killswitch.js';
 import { registerNodesCommands } from './commands/nodes.js';
+import { registerNodesGcCommand } from './commands/nodes-gc.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerServerCommands } from './commands/servers.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -46,6 +47,7 @@ function build(io: CliIo, runners: ServerRunners, ctx: CommandContext): Command 
   registerRunCommand(program, ctx);
   registerTasksCommands(program, ctx);
   registerNodesCommands(program, ctx);
+  registerNodesGcCommand(program, ctx, runners);
   registerKillSwitchCommands(program, ctx);
   registerStatusCommand(program, ctx);
   registerTokenCommands(program, ctx);

@@ -1,3 +1,5 @@
+import type { GcReport } from '../../core/ports/workspace-gc.js';
+
 /**
  * The server commands (`up`, `hq`, `node`) only parse and validate their options; the composition
  * root supplies the runners that actually start HQ and nodes.
@@ -19,7 +21,22 @@ export interface UpReadyInfo {
 /** Which runtime makes the node's sleeves; `auto` = bubblewrap when available, else process. */
 export type RuntimeChoice = 'auto' | 'bubblewrap' | 'process';
 
-export interface UpOptions {
+/** Workspace retention of a node (its janitor); null = that limit is off. */
+export interface NodeGcSettings {
+  readonly gcKeepDays: number | null;
+  readonly gcMaxGb: number | null;
+}
+
+export interface GcCommandOptions {
+  /** The node's work directory (absolute). */
+  readonly workDir: string;
+  readonly keepDays: number | null;
+  readonly maxGb: number | null;
+  readonly dryRun: boolean;
+  readonly deleteBranches: boolean;
+}
+
+export interface UpOptions extends NodeGcSettings {
   readonly runtime: RuntimeChoice;
   readonly host: string;
   readonly port: number;
@@ -56,7 +73,7 @@ export interface NodeReadyInfo {
   readonly hq: string;
 }
 
-export interface NodeOptions {
+export interface NodeOptions extends NodeGcSettings {
   readonly runtime: RuntimeChoice;
   /** HQ base URL, normalised (no trailing slash). */
   readonly hq: string;
@@ -77,6 +94,8 @@ export interface ServerRunners {
   up(opts: UpOptions): Promise<number | void>;
   hq(opts: HqOptions): Promise<number | void>;
   node(opts: NodeOptions): Promise<number | void>;
+  /** `cortical nodes gc`: collect finished workspaces of a node's work dir on this machine. */
+  gc(opts: GcCommandOptions): Promise<GcReport>;
 }
 
 export const DEFAULT_PORT = 7470;

@@ -1,3 +1,4 @@
+import { readFinishedMarker } from '../../adapters/workspace/git/finished-marker.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +77,8 @@ describe('LoopRunner', () => {
     expect(hq.completions[0]).toMatchObject({ fencingToken: 7, usage: { iterations: 1 } });
     expect(hq.progress.some((p) => p.observed === 'running')).toBe(true);
     expect(hq.iterations.map((i) => i.kind)).toEqual(['started', 'usage', 'finished']);
+    // A final outcome marks the workspace finished for workspace GC.
+    expect(await readFinishedMarker(wsPath)).not.toBeNull();
   });
 
   it('loop: finishes when until passes after the expected iterations', async () => {
@@ -199,11 +202,12 @@ describe('LoopRunner', () => {
   });
 
   it('the kill switch ends the iteration and requeues', async () => {
-    const { hq, running, runner, control } = setup(makeTask({ prompt: 'print up\nhang' }));
+    const { hq, running, runner, control, wsPath } = setup(makeTask({ prompt: 'print up\nhang' }));
     await until(() => hq.logText().includes('up'));
     control({ killSwitch: true });
     await running;
     expect(runner.result).toMatchObject({ outcome: 'requeue', reason: 'killswitch' });
+    expect(await readFinishedMarker(wsPath)).toBeNull(); // requeued: the task will come back
   });
 
   it('a lost lease stops the attempt without completing it', async () => {

@@ -83,6 +83,8 @@ export class LoopRunner implements Runnable {
     });
   }
 
+  private workspacePath: string | null = null;
+
   get taskId(): string {
     return this.task.id;
   }
@@ -141,6 +143,7 @@ export class LoopRunner implements Runnable {
     let ws: PreparedWorkspace;
     try {
       ws = await this.deps.workspaces.prepare({ taskId: this.task.id, prompt: this.task.spec.prompt, repo: this.task.spec.repo });
+      this.workspacePath = ws.path;
     } catch (e) {
       return done('failed', 'workspace_failed', (e as Error).message);
     }
@@ -355,6 +358,11 @@ export class LoopRunner implements Runnable {
       return;
     }
     await completeWithRetry(this.deps, this.task, { ...end, usage: this.usage, runtimeMs: this.elapsedMs() }, signal);
+    if (end.outcome !== 'requeue' && this.workspacePath !== null) {
+      await this.deps.workspaces
+        .markFinished(this.workspacePath, this.deps.clock.nowMs(), end.outcome)
+        .catch((e: unknown) => this.deps.logger.warn({ err: (e as Error).message }, 'could not mark the workspace finished'));
+    }
   }
 
   /** The task's sandbox and the workspace's path rules, for every process of an iteration. */

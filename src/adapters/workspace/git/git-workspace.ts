@@ -1,3 +1,4 @@
+import { clearWorkspaceFinished, markWorkspaceFinished } from './finished-marker.js';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -46,6 +47,7 @@ export class GitWorkspaces implements Workspaces {
       resumed = await this.prepareWorktree(request.repo.path, request.repo.baseRef, branch, path);
     }
     await this.ensureStack(path, request.prompt);
+    if (resumed) await clearWorkspaceFinished(path);
     const writablePaths = [homePath];
     const readOnlyPaths: string[] = [];
     if (request.repo !== null) {
@@ -59,6 +61,10 @@ export class GitWorkspaces implements Workspaces {
       }
     }
     return { path, homePath, branch, resumed, writablePaths, readOnlyPaths };
+  }
+
+  markFinished(workspacePath: string, atMs: number, outcome: string): Promise<void> {
+    return markWorkspaceFinished(workspacePath, atMs, outcome);
   }
 
   private async prepareWorktree(repoPath: string, baseRef: string | null, branch: string, path: string): Promise<boolean> {

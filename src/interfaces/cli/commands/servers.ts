@@ -2,7 +2,7 @@
 import { Option } from 'commander';
 import type { RuntimeChoice } from '../server-runners.js';
 import type { Command } from 'commander';
-import { capabilityList, intInRange, tcpPort } from '../arg-parsers.js';
+import { capabilityList, intInRange, positiveNumber, tcpPort } from '../arg-parsers.js';
 import { CliUsageError } from '../cli-errors.js';
 import type { CommandContext, GlobalOptions } from '../command-context.js';
 import { out } from '../output.js';
@@ -41,7 +41,23 @@ function addNodeOptions(cmd: Command): Command {
       new Option('--runtime <name>', 'sleeve runtime: process (unsandboxed, the default for now), bubblewrap, auto (bubblewrap when available)')
         .choices(['auto', 'bubblewrap', 'process'])
         .default('process'),
-    );
+    )
+    .option('--gc-keep-days <n>', "remove finished workspaces idle this many days, or 'off' (default 7)", keepDaysOrOff, 7)
+    .option('--gc-max-gb <n>', 'keep finished workspaces within this many GiB (default: no quota)', positiveNumber);
+}
+
+function keepDaysOrOff(value: string): number | 'off' {
+  if (value.trim().toLowerCase() === 'off') return 'off';
+  return positiveNumber(value);
+}
+
+interface GcFlags {
+  gcKeepDays: number | 'off';
+  gcMaxGb?: number;
+}
+
+function gcSettings(o: GcFlags): { gcKeepDays: number | null; gcMaxGb: number | null } {
+  return { gcKeepDays: o.gcKeepDays === 'off' ? null : o.gcKeepDays, gcMaxGb: o.gcMaxGb ?? null };
 }
 
 export function registerServerCommands(program: Command, ctx: CommandContext, runners: ServerRunners): void {
@@ -51,9 +67,10 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
     .command('up')
     .description('start HQ and a local node in one process, and point this machine\'s CLI at it');
   addNodeOptions(addListenOptions(up)).action(
-    async (o: ListenFlags & { name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice }) => {
+    async (o: ListenFlags & GcFlags & { name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice }) => {
       const code = await runners.up({
         runtime: o.runtime,
+        ...gcSettings(o),
         host: o.host,
         port: o.port,
         dataDir: resolveDataDir(io, o.dataDir),
@@ -98,7 +115,7 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
     .addHelpText('after', '\nThe HQ URL comes from the global option --hq URL (or $CORTICAL_HQ).');
   addNodeOptions(node).action(
     async (
-      o: { joinToken?: string; workDir?: string; dataDir?: string; name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice },
+      o: GcFlags & { joinToken?: string; workDir?: string; dataDir?: string; name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice },
       cmd: Command,
     ) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
@@ -110,6 +127,7 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
       const joinToken = (o.joinToken ?? io.env['CORTICAL_JOIN_TOKEN'] ?? '').trim();
       const code = await runners.node({
         runtime: o.runtime,
+        ...gcSettings(o),
         hq: normaliseHqUrl(hqRaw),
         joinToken: joinToken === '' ? null : joinToken,
         nodeName: o.name === undefined ? null : nodeName(o.name),
