@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { chown } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CorticalError } from '../../../core/errors.js';
 import type { EgressGateway, EgressGrant } from '../../../core/ports/egress.js';
@@ -19,6 +20,8 @@ import { resolveCommand } from './resolve-command.js';
 export const DEFAULT_BWRAP_PATH = '/usr/bin/bwrap';
 const DEFAULT_PRLIMIT_PATH = '/usr/bin/prlimit';
 /** The egress forwarder started inside `allowlist` sleeves (`<listenPort> <unixSocketPath>`). */
+/** The node's own installation (this checkout): agent programs and the forwarder live in it. */
+export const INSTALL_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const DEFAULT_FORWARDER_PATH = fileURLToPath(
   new URL('../../egress/forwarder/egress-forwarder.mjs', import.meta.url),
 );
@@ -34,6 +37,11 @@ export interface BubblewrapRuntimeOptions {
   readonly egress?: EgressGateway;
   /** Host paths hidden behind an empty tmpfs (the node's work dir, HQ's data dir …). */
   readonly hiddenPaths?: readonly string[];
+  /**
+   * Read-only paths kept visible even when they lie under /tmp, /home or /root (default: the
+   * node's installation, which holds the agent programs and the egress forwarder).
+   */
+  readonly exposedPaths?: readonly string[];
   /** uid/gid inside the sleeve (default 1000:1000); mapped onto the host identity below. */
   readonly uid?: number;
   readonly gid?: number;
@@ -108,6 +116,10 @@ export class BubblewrapRuntime implements Runtime {
     });
   }
 
+  private exposedPaths(): readonly string[] {
+    return this.options.exposedPaths ?? [INSTALL_ROOT];
+  }
+
   private describeEnforcement(): Enforcement {
     const cg = this.cgroups;
     const mech = cg.version === 'v2' ? 'cgroup-v2' : 'cgroup-v1';
@@ -138,6 +150,7 @@ export class BubblewrapRuntime implements Runtime {
       await chownTree(p, who);
     }
     for (const p of spec.readOnlyPaths ?? []) await ensureSearchable(p, who);
+    for (const p of this.exposedPaths()) await ensureSearchable(join(p, '.'), who);
     if (grant !== null) {
       await ensureSearchable(grant.socketPath, who);
       await chown(grant.socketPath, who.uid, who.gid);
@@ -192,6 +205,7 @@ export class BubblewrapRuntime implements Runtime {
         uid: this.options.uid ?? 1000,
         gid: this.options.gid ?? 1000,
         hiddenPaths: this.options.hiddenPaths ?? [],
+        exposedPaths: this.exposedPaths(),
         writablePaths: spec.writablePaths ?? [],
         readOnlyPaths: spec.readOnlyPaths ?? [],
         egressSocket: grant?.socketPath,

@@ -47,6 +47,18 @@ describe('bwrapArgs', () => {
     expect(args.slice(-2)).toEqual(['--chdir', ws]);
   });
 
+  it('keeps the installation visible under /tmp (read-only), with hidden paths inside it still hidden', () => {
+    const install = join(root, 'install');
+    const secretInInstall = join(install, 'data');
+    mkdirSync(secretInInstall, { recursive: true });
+    const args = bwrapArgs({ ...base, hiddenPaths: [...base.hiddenPaths, secretInInstall], exposedPaths: [install, '/usr'], network: 'none' });
+    const tmp = at(args, '--tmpfs', '/tmp');
+    const expose = at(args, '--ro-bind', install, install);
+    expect(expose).toBeGreaterThan(tmp);
+    expect(at(args, '--tmpfs', secretInInstall)).toBeGreaterThan(expose);
+    expect(at(args, '--ro-bind', '/usr', '/usr')).toBe(-1); // not covered by anything: nothing to do
+  });
+
   it("shares the network only in 'open' mode and binds the egress socket in 'allowlist'", () => {
     expect(bwrapArgs({ ...base, network: 'open' })).not.toContain('--unshare-net');
     const args = bwrapArgs({ ...base, network: 'allowlist', egressSocket: '/x/grant.sock' });

@@ -20,6 +20,11 @@ export interface BwrapPlan {
   readonly readOnlyPaths: readonly string[];
   /** Host path of the egress grant's socket (`allowlist`). */
   readonly egressSocket?: string | undefined;
+  /**
+   * Read-only paths that must stay visible even under /tmp or a hidden place: the node's own
+   * installation (agent programs, the egress forwarder). Hidden paths inside them stay hidden.
+   */
+  readonly exposedPaths?: readonly string[] | undefined;
   /** File descriptor bwrap reports the sandbox's pid and exit code on. */
   readonly statusFd?: number | undefined;
 }
@@ -57,7 +62,11 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   const cwd = resolve(plan.cwd);
   const binds = [cwd, ...plan.writablePaths.map((p) => resolve(p))];
   const hidden = [...ALWAYS_HIDDEN, ...plan.hiddenPaths.map((p) => resolve(p))];
-  const hiddenInsideBinds = hidden.filter((h) => binds.some((b) => isWithin(h, b) && h !== b));
+  const covered = ['/tmp', ...hidden];
+  const exposed = (plan.exposedPaths ?? [])
+    .map((p) => resolve(p))
+    .filter((p) => existsSync(p) && covered.some((c) => isWithin(p, c)));
+  const hiddenInsideBinds = hidden.filter((h) => [...binds, ...exposed].some((b) => isWithin(h, b) && h !== b));
   const hiddenOutside = hidden.filter((h) => !hiddenInsideBinds.includes(h));
 
   const args = [
@@ -94,6 +103,7 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     if (creatable) args.push('--tmpfs', home);
   }
 
+  for (const e of exposed) args.push('--ro-bind', e, e);
   for (const b of binds) args.push('--bind', b, b);
   for (const h of hiddenInsideBinds) args.push(...hide(h));
   // Hidden places stay empty and read-only (the tmpfs was writable only to make mount points).
