@@ -7,7 +7,7 @@ import { diskUsage } from '../limits/disk-usage.js';
 import { fileAtSize } from '../limits/file-at-size.js';
 import type { SleeveCgroup } from '../limits/sleeve-cgroup.js';
 import { alive, descendants, signalAll } from './process-tree.js';
-import { sleeveLines, type SleeveLine } from './sleeve-lines.js';
+import { sleeveLines, type SleeveLine } from '../process/sleeve-lines.js';
 
 const MB = 1024 * 1024;
 /** How long to wait for a SIGKILLed sandbox to vanish before giving up on it. */

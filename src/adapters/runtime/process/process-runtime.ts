@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CorticalError } from '../../../core/errors.js';
+import { sleeveLines } from './sleeve-lines.js';
 import type { Runtime, Sleeve, SleeveExit, SpawnSpec } from '../../../core/ports/runtime.js';
-import { LineQueue } from './line-queue.js';
-import { LineSplitter, MAX_LINE_CHARS } from './line-splitter.js';
 import { groupAlive, signalGroup, waitGroupGone } from './process-group.js';
 
 /** How long processes left behind by an exited leader get between SIGTERM and SIGKILL. */
@@ -71,35 +70,7 @@ class ProcessSleeve implements Sleeve {
     readonly pid: number,
     options: ProcessRuntimeOptions,
   ) {
-    const streams = [child.stdout, child.stderr].filter((s) => s !== null);
-    const queue = new LineQueue<Line>(
-      {
-        onFull: () => streams.forEach((s) => s.pause()),
-        onDrained: () => streams.forEach((s) => s.resume()),
-      },
-      options.lineHighWater ?? 1000,
-    );
-    let open = 0;
-    const attach = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr'): void => {
-      if (stream === null) return;
-      open += 1;
-      const splitter = new LineSplitter((text) => queue.push({ stream: name, text }), options.maxLineChars ?? MAX_LINE_CHARS);
-      let closed = false;
-      const close = (): void => {
-        if (closed) return;
-        closed = true;
-        splitter.end();
-        open -= 1;
-        if (open === 0) queue.end();
-      };
-      stream.on('data', (chunk: Buffer) => splitter.push(chunk));
-      stream.once('end', close);
-      stream.once('close', close);
-      stream.once('error', close);
-    };
-    attach(child.stdout, 'stdout');
-    attach(child.stderr, 'stderr');
-    if (open === 0) queue.end();
+    const queue = sleeveLines(child.stdout, child.stderr, options);
     this.lines = queue;
 
     const leaderExit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {

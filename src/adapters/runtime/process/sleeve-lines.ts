@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { LineQueue } from '../process/line-queue.js';
-import { LineSplitter, MAX_LINE_CHARS } from '../process/line-splitter.js';
+import { LineQueue } from './line-queue.js';
+import { LineSplitter, MAX_LINE_CHARS } from './line-splitter.js';
 
 export type SleeveLine = { stream: 'stdout' | 'stderr'; text: string };
 
