@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { runDispatchBench } from './dispatch-bench.js';
 import { runSchedulerBench } from './scheduler-bench.js';
 import { runSleeveStartBench } from './sleeve-start-bench.js';
+import { runSnapshotRevertBench } from './snapshot-revert-bench.js';
 
 function header(title: string): void {
   console.log(`\n=== ${title} ${'='.repeat(Math.max(0, 72 - title.length))}\n`);
@@ -32,5 +33,11 @@ await runDispatchBench();
 
 header('sleeve start (process, bubblewrap, sandbox-runtime)');
 await runSleeveStartBench();
+
+header('workspace snapshot / revert (git)');
+if (!(await runSnapshotRevertBench()).correct) {
+  console.error('snapshot/revert bench: a revert did not restore the snapshot exactly');
+  process.exitCode = 1;
+}
 
 console.log(`\nall benches: ${((performance.now() - started) / 1000).toFixed(1)} s`);

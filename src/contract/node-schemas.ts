@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ROLES, USER_ROLES } from '../core/auth.js';
 import { NODE_LIVENESS, NODE_SCHEDULING } from '../core/node.js';
 import { REASON_CODES, TASK_DESIRES } from '../core/task.js';
+import { NodeCommandSchema } from './node-command-schemas.js';
 import { GuidanceSchema, TaskSchema, TaskUsageSchema } from './task-schemas.js';
 
 const capability = z
@@ -74,6 +75,8 @@ export const HeartbeatResponse = z.object({
   killSwitch: z.boolean(),
   /** Every task leased to this node (new assignments included). */
   leases: z.array(TaskSchema),
+  /** Pending workspace commands for this node (snapshot, revert, list), oldest first, bounded. */
+  commands: z.array(NodeCommandSchema).default([]),
 });
 
 const fencingToken = z.number().int().positive();
@@ -85,13 +88,22 @@ export const LeaseStartRequest = z.strictObject({
 
 export const LeaseRenewRequest = z.strictObject({ fencingToken });
 
+/** A lease-scoped credential for a task's sleeves (≤ 15 minutes, renewed with the lease). */
+export const TaskCredentialSchema = z.object({
+    token: z.string().describe('Send as Authorization: Bearer <token>; valid while the lease lives'),
+    expiresAt: z.number().describe('Epoch ms'),
+  });
+
 export const LeaseRenewResponse = z.object({
   task: TaskSchema,
   leaseExpiresAt: z.number(),
   desired: z.enum(TASK_DESIRES),
   pendingGuidance: z.array(GuidanceSchema),
   killSwitch: z.boolean(),
+  credential: TaskCredentialSchema.optional(),
 });
+
+export const LeaseCredentialRequest = z.strictObject({ fencingToken });
 
 export const LeaseProgressRequest = z.strictObject({
   fencingToken,
@@ -99,7 +111,7 @@ export const LeaseProgressRequest = z.strictObject({
     .array(
       z.strictObject({
         iteration: z.number().int().nonnegative(),
-        kind: z.enum(['started', 'finished', 'usage']),
+        kind: z.enum(['started', 'finished', 'usage', 'snapshot']),
         at: z.number(),
         data: z.record(z.string(), z.unknown()),
       }),

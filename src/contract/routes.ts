@@ -19,8 +19,14 @@ export const routes = {
   nodeJoin: `${API_PREFIX}/nodes/join`,
   nodeCredential: (id: string) => `${API_PREFIX}/nodes/${encodeURIComponent(id)}/credential`,
   nodeHeartbeat: (id: string) => `${API_PREFIX}/nodes/${encodeURIComponent(id)}/heartbeat`,
-  lease: (taskId: string, op: 'start' | 'renew' | 'progress' | 'complete') =>
+  lease: (taskId: string, op: 'start' | 'renew' | 'progress' | 'complete' | 'credential') =>
     `${API_PREFIX}/leases/${encodeURIComponent(taskId)}/${op}`,
+  taskSnapshots: (id: string) => `${API_PREFIX}/tasks/${encodeURIComponent(id)}/snapshots`,
+  taskRevert: (id: string, snapshotId: string) =>
+    `${API_PREFIX}/tasks/${encodeURIComponent(id)}/snapshots/${encodeURIComponent(snapshotId)}/revert`,
+  command: (id: string) => `${API_PREFIX}/commands/${encodeURIComponent(id)}`,
+  nodeCommandResult: (nodeId: string, commandId: string) =>
+    `${API_PREFIX}/nodes/${encodeURIComponent(nodeId)}/commands/${encodeURIComponent(commandId)}/result`,
   killswitch: `${API_PREFIX}/killswitch`,
   events: `${API_PREFIX}/events`,
   tokens: `${API_PREFIX}/tokens`,

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { NETWORK_MODES } from '../core/sandbox.js';
+import { TASK_TIERS } from '../core/node-command.js';
 import { LOOP_MODES, REASON_CODES, TASK_DESIRES, TASK_STATES } from '../core/task.js';
 
 const capability = z
@@ -59,6 +60,8 @@ export const TaskCreateRequest = z.strictObject({
   maxFileSizeMb: positiveInt.max(1_048_576).nullable().optional(),
   maxOpenFiles: positiveInt.max(1_048_576).nullable().optional(),
   diskQuotaMb: positiveInt.max(1_048_576 * 16).nullable().optional(),
+  /** Risk tier T0..T3; T2 and above snapshot the workspace before every iteration. */
+  tier: z.enum(TASK_TIERS).optional(),
 }).superRefine((req, ctx) => {
   const mode = req.network ?? (req.allow.length > 0 ? 'allowlist' : 'none');
   if (mode === 'allowlist' && req.allow.length === 0) {
@@ -101,6 +104,7 @@ export const TaskSpecSchema = z.object({
   maxAttempts: positiveInt,
   retryBackoffMs: nonNegInt,
   labels: z.record(z.string(), z.string()),
+  tier: z.enum(TASK_TIERS).optional(),
   sandbox: z
     .object({
       network: z.object({ mode: z.enum(NETWORK_MODES), allow: z.array(z.string()) }),

@@ -16,6 +16,7 @@ export const PERMISSIONS = [
   'tokens:write',
   'events:read',
   'lease:act', // node: claim, renew, report, complete its own leases
+  'task:self', // a sleeve's task credential: its own task's git remote and record
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -43,8 +44,16 @@ const TABLE: Readonly<Record<Role, readonly Permission[]>> = {
   node: ['lease:act', 'killswitch:read'],
 };
 
-export function allows(role: Role, permission: Permission): boolean {
-  return TABLE[role].includes(permission);
+/**
+ * Who can call the API: the stored token roles plus `task`, the lease-scoped credential a sleeve
+ * gets (never stored, never created by users; valid only while its lease lives).
+ */
+export type PrincipalRole = Role | 'task';
+
+const PRINCIPAL_TABLE: Readonly<Record<PrincipalRole, readonly Permission[]>> = { ...TABLE, task: ['task:self'] };
+
+export function allows(role: PrincipalRole, permission: Permission): boolean {
+  return PRINCIPAL_TABLE[role].includes(permission);
 }
 
 /** Kinds of stored token. */
@@ -71,7 +80,9 @@ export interface TokenRecord {
 /** The principal behind an authenticated request. */
 export interface Principal {
   readonly tokenId: string;
-  readonly role: Role;
+  readonly role: PrincipalRole;
   /** Set when the principal is a node. */
   readonly nodeId: string | null;
+  /** Set when the principal is a task credential: the only task it may act on. */
+  readonly taskId?: string | undefined;
 }

@@ -16,6 +16,10 @@ export const EVENT_TYPES = [
   'iteration.finished',
   'iteration.usage-reported',
   'guidance.delivered',
+  'workspace.command-queued', // snapshot / revert asked of the node holding the workspace
+  'workspace.snapshotted', // a snapshot was taken (on request, or before an iteration)
+  'workspace.reverted',
+  'workspace.command-failed',
   'node.joined',
   'node.rejoined',
   'node.lost',

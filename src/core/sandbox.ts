@@ -44,7 +44,17 @@ export const DEFAULT_SANDBOX: SandboxSpec = {
 };
 
 /** How a runtime enforced (or could not enforce) each limit; shown in the API. */
-export type LimitMechanism = 'cgroup-v2' | 'cgroup-v1' | 'prlimit' | 'rlimit' | 'namespace' | 'proxy' | 'quota-check' | 'none';
+/** `docker-cgroup`: the cgroup a Docker engine sets up for a container. */
+export type LimitMechanism =
+  | 'cgroup-v2'
+  | 'cgroup-v1'
+  | 'docker-cgroup'
+  | 'prlimit'
+  | 'rlimit'
+  | 'namespace'
+  | 'proxy'
+  | 'quota-check'
+  | 'none';
 
 export type Enforcement = Readonly<Partial<Record<keyof SleeveLimits | 'network' | 'filesystem', LimitMechanism>>>;
 
@@ -60,3 +70,13 @@ export const SLEEVE_END_REASONS = [
   'disk_quota',
 ] as const;
 export type SleeveEndReason = (typeof SLEEVE_END_REASONS)[number];
+
+/**
+ * One line for logs and status: the runtime, whether it sandboxes, and which mechanism enforces
+ * each part of the sandbox (`memoryMb: cgroup-v1`, …). A runtime without a sandbox says so.
+ */
+export function describeSleeveRuntime(runtime: { readonly name: string; readonly sandboxed: boolean; readonly enforcement?: Enforcement | undefined }): string {
+  if (!runtime.sandboxed) return `sleeve runtime ${runtime.name}: UNSANDBOXED (no filesystem, network or resource isolation)`;
+  const parts = Object.entries(runtime.enforcement ?? {}).map(([what, how]) => `${what}: ${String(how)}`);
+  return `sleeve runtime ${runtime.name}: sandboxed${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+}

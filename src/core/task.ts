@@ -1,4 +1,5 @@
 /** The task: what a user submits and what HQ tracks about it. Pure types. */
+import type { TaskTier } from './node-command.js';
 import { DEFAULT_SANDBOX, type SandboxSpec } from './sandbox.js';
 
 export const TASK_STATES = [
@@ -105,6 +106,8 @@ export interface TaskSpec {
   readonly labels: Readonly<Record<string, string>>;
   /** Network policy and resource limits of the task's sleeves; absent = DEFAULT_SANDBOX. */
   readonly sandbox?: SandboxSpec | undefined;
+  /** Risk tier; T2 and above snapshot the workspace before every iteration. Absent = T0. */
+  readonly tier?: TaskTier | undefined;
 }
 
 /** The sandbox a task runs with (older specs without one get the defaults). */

@@ -53,6 +53,8 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
           slots: opts.slots,
           workDir: join(opts.dataDir, 'node'),
           runtime: opts.runtime,
+          dockerImage: opts.dockerImage,
+          warmPool: opts.warmPool,
           gc: { keepDays: opts.gcKeepDays, maxGb: opts.gcMaxGb },
           // HQ's data dir (database, admin token) is hidden from sleeves; the node's work dir
           // inside it is hidden too, except each sleeve's own workspace.
@@ -94,6 +96,8 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
           slots: opts.slots,
           workDir,
           runtime: opts.runtime,
+          dockerImage: opts.dockerImage,
+          warmPool: opts.warmPool,
           gc: { keepDays: opts.gcKeepDays, maxGb: opts.gcMaxGb },
           env: deps.env,
           logger: deps.logger,

@@ -1,4 +1,5 @@
 /** Composition root of HQ: SQLite store, memory bus, services, REST API on an HTTP server. */
+import { ProcessGitHost } from '../adapters/git-host/process/process-git-host.js';
 import { mkdir, writeFile, chmod, access } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -70,7 +71,7 @@ export async function startHq(opts: {
     opts.logger.warn({ tokenFile }, 'admin token file is missing; use an existing admin token');
   }
 
-  const app = createApiApp(hq);
+  const app = createApiApp(hq, { gitHost: new ProcessGitHost() });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolve(s as Server));
     (s as Server).once('error', reject);

@@ -1,4 +1,5 @@
 /** Composition root of a node: HTTP link to HQ, process runtime, agents, git workspaces. */
+import type { Runtime } from '../core/ports/runtime.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +12,13 @@ import { scrubbedEnv } from '../adapters/runtime/sleeve-env.js';
 import { OsSystemProbe } from '../adapters/system-probe/os/os-system-probe.js';
 import { GitWorkspaces } from '../adapters/workspace/git/git-workspace.js';
 import { DEFAULT_IDLE_GRACE_MS, GitWorkspaceGc, gibToBytes } from '../adapters/workspace/git/workspace-gc.js';
+import { GitWorkspaceSnapshots } from '../adapters/workspace/git/workspace-snapshots.js';
 import type { AgentDriver } from '../core/ports/agent-driver.js';
 import type { NodeIdentity } from '../core/ports/hq-link.js';
 import type { Logger } from '../core/ports/logger.js';
 import type { RuntimeChoice } from '../interfaces/cli/server-runners.js';
 import { NodeAgent } from '../services/node/node-agent.js';
+import { WorkspaceCommandRunner } from '../services/node/workspace-command-runner.js';
 import { WorkspaceJanitor } from '../services/node/workspace-janitor.js';
 import { VERSION } from './config.js';
 import { selectRuntime } from './select-runtime.js';
@@ -32,6 +35,10 @@ export interface NodeStartOptions {
   readonly logger: Logger;
   readonly onReady?: (identity: NodeIdentity) => void;
   readonly runtime: RuntimeChoice;
+  /** Image of `docker` sleeves. */
+  readonly dockerImage?: string;
+  /** Warm bubblewrap sleeves kept per profile (default 2; 0 = off). */
+  readonly warmPool?: number;
   /** Workspace retention (the node's janitor); both null = off. */
   readonly gc?: { readonly keepDays: number | null; readonly maxGb: number | null };
   /** More paths no sleeve may see (e.g. HQ's data dir when HQ runs in the same process). */
@@ -52,6 +59,8 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
   const clock = new SystemClock();
   const selected = await selectRuntime({
     choice: opts.runtime,
+    dockerImage: opts.dockerImage,
+    warmPool: opts.warmPool,
     workDir: opts.workDir,
     hiddenPaths: [opts.workDir, ...(opts.hiddenPaths ?? [])],
     logger: opts.logger,
@@ -60,8 +69,18 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
     ['shell', new ShellAgent()],
     ['script', new ScriptAgent()],
   ]);
+  const hq = new HttpHqLink({ baseUrl: opts.hqUrl, requestTimeoutMs: 15_000, version: VERSION });
+  const commands = new WorkspaceCommandRunner({
+    hq,
+    snapshots: new GitWorkspaceSnapshots(opts.workDir),
+    workspacePathOf: (taskId) => join(opts.workDir, 'workspaces', taskId),
+    clock,
+    logger: opts.logger.child({ component: 'workspace-commands' }),
+  });
   const agent = new NodeAgent({
-    hq: new HttpHqLink({ baseUrl: opts.hqUrl, requestTimeoutMs: 15_000, version: VERSION }),
+    hq,
+    commands,
+    beforeIteration: (input) => commands.beforeIteration(input),
     state: new FileNodeState(opts.workDir),
     probe: new OsSystemProbe(),
     clock,
@@ -73,7 +92,7 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
     config: {
       name: opts.name ?? defaultNodeName(),
       joinToken: opts.joinToken,
-      capabilities: opts.capabilities ?? DEFAULT_NODE_CAPABILITIES,
+      capabilities: withRuntimeCapabilities(opts.capabilities ?? DEFAULT_NODE_CAPABILITIES, selected.runtime),
       slots: opts.slots ?? DEFAULT_NODE_SLOTS,
       version: VERSION,
     },
@@ -93,6 +112,18 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
   try {
     await Promise.all([agent.start(signal), janitor.start(signal)]);
   } finally {
+    await selected.close();
     await selected.egress?.close();
   }
+}
+
+/**
+ * A node advertises how its sleeves run, so tasks can require it (`--requires sandboxed`) and
+ * the API and CLI show unsandboxed nodes as such: `runtime-<name>` and `sandboxed` or
+ * `unsandboxed`.
+ */
+export function withRuntimeCapabilities(capabilities: readonly string[], runtime: Pick<Runtime, 'name' | 'sandboxed'>): string[] {
+  const own = [`runtime-${runtime.name}`, runtime.sandboxed ? 'sandboxed' : 'unsandboxed'];
+  const rest = capabilities.filter((c) => !c.startsWith('runtime-') && c !== 'sandboxed' && c !== 'unsandboxed');
+  return [...rest, ...own];
 }

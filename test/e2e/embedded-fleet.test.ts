@@ -88,7 +88,7 @@ describe('cortical up (embedded fleet)', () => {
     expect(r.code).toBe(1);
   });
 
-  it('--repo: the task works on branch cortical/<id> in a worktree; the user checkout is untouched', async () => {
+  it('--repo: the task works in a clone of its own and its branch cortical/<id> is pushed through HQ; the user repository is untouched otherwise', async () => {
     const { execFileSync } = await import('node:child_process');
     const { mkdir, writeFile } = await import('node:fs/promises');
     const repo = join(home.path, 'user-repo');
@@ -113,6 +113,20 @@ describe('cortical up (embedded fleet)', () => {
     expect(git('show', `cortical/${task.id}:agent.txt`)).toBe('agent\n');
     expect(git('log', '--format=%s', `cortical/${task.id}`).split('\n')[0]).toBe('agent work');
     git('fsck', '--no-progress');
+    // nothing of the user's repository changed hands (a sandbox user owns only the task's clone)
+    const { statSync, readdirSync } = await import('node:fs');
+    const owners = new Set<number>();
+    const walk = (p: string): void => {
+      owners.add(statSync(p).uid);
+      if (statSync(p).isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+    };
+    walk(repo);
+    expect([...owners]).toEqual([process.getuid?.() ?? 0]);
+    expect(git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length).toBe(1);
+    const show = await cortical(['tasks', 'logs', task.id], env);
+    expect(show.stdout).toMatch(new RegExp(`published cortical/${task.id} at [0-9a-f]{12}`));
+    // bubblewrap is the default runtime where it works (CI installs it)
+    expect(show.stdout).toContain('sleeve runtime bubblewrap: sandboxed');
   });
 
   it('a loop task with --until finishes after the expected number of iterations', async () => {

@@ -79,6 +79,8 @@ export interface RuntimeContractOptions {
    * exits on SIGTERM may end as `stopped` rather than `killed_after_grace`).
    */
   readonly pidNamespace?: boolean;
+  /** Where the suite makes its working directory (default: the system temp directory). */
+  readonly parentDir?: string;
 }
 
 export function describeRuntimeContract(
@@ -91,7 +93,7 @@ export function describeRuntimeContract(
       ? (processWithArg(pidFile, 'double-fork.mjs') ?? -1)
       : Number(readFileSync(pidFile, 'utf8'));
   describe(`Runtime contract: ${name}`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cortical-runtime-'));
+    const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'cortical-runtime-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
     const node = (fixture: string, args: string[] = [], extra: Partial<SpawnSpec> = {}): SpawnSpec => ({

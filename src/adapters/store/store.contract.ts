@@ -5,6 +5,7 @@ import type { Store } from '../../core/ports/store.js';
 import type { ContractEnv } from './contract/contract-fixtures.js';
 import { eventsLogsContract } from './contract/events-logs-contract.js';
 import { leaseContract } from './contract/lease-contract.js';
+import { nodeCommandContract } from './contract/node-command-contract.js';
 import { nodeTokenContract } from './contract/node-token-contract.js';
 import { reaperControlContract } from './contract/reaper-control-contract.js';
 import { schedulingContract } from './contract/scheduling-contract.js';
@@ -40,5 +41,6 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     reaperControlContract(env);
     eventsLogsContract(env);
     nodeTokenContract(env);
+    nodeCommandContract(env);
   });
 }

@@ -1,4 +1,5 @@
 import type { FleetNode, NodeResources } from '../node.js';
+import type { NodeCommand } from '../node-command.js';
 import type { Guidance, ReasonCode, Task, TaskDesire, TaskUsage } from '../task.js';
 import type { IterationReport, NewLogLine } from './store.js';
 
@@ -17,6 +18,12 @@ export interface NodeIdentity {
   readonly heartbeatIntervalMs: number;
 }
 
+/** A lease-scoped credential for a task's sleeves (≤ 15 minutes; renewed with the lease). */
+export interface TaskCredential {
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
 export interface HqLink {
   join(input: {
     joinToken: string;
@@ -32,7 +39,14 @@ export interface HqLink {
     resources: NodeResources;
     capabilities?: readonly string[];
     slots?: number;
-  }): Promise<{ node: FleetNode; killSwitch: boolean; leases: readonly Task[] }>;
+  }): Promise<{ node: FleetNode; killSwitch: boolean; leases: readonly Task[]; commands?: readonly NodeCommand[] }>;
+  /** Report the outcome of a workspace command HQ sent with a heartbeat (snapshot, revert, list). */
+  reportCommandResult(input: {
+    commandId: string;
+    state: 'done' | 'failed';
+    result: Readonly<Record<string, unknown>> | null;
+    error: string | null;
+  }): Promise<void>;
   startAttempt(input: { taskId: string; fencingToken: number; workspacePath: string }): Promise<Task>;
   renewLease(input: { taskId: string; fencingToken: number }): Promise<{
     task: Task;
@@ -40,7 +54,16 @@ export interface HqLink {
     desired: TaskDesire;
     pendingGuidance: readonly Guidance[];
     killSwitch: boolean;
+    /** A fresh task credential, where the link has them. */
+    credential?: TaskCredential | undefined;
   }>;
+  /** A task credential for a lease this node holds; null where the link has none (in-process). */
+  taskCredential(input: { taskId: string; fencingToken: number }): Promise<TaskCredential | null>;
+  /**
+   * Where the task's repository is served by HQ (git smart HTTP), or null where the link cannot
+   * serve one; the node then clones from and pushes to the repository's path itself.
+   */
+  taskGitUrl(taskId: string): string | null;
   reportProgress(input: {
     taskId: string;
     fencingToken: number;

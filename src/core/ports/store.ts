@@ -1,5 +1,6 @@
 import type { Principal, Role, TokenKind, TokenRecord } from '../auth.js';
 import type { NewEvent, StoredEvent, EventType } from '../events.js';
+import type { NodeCommand, NodeCommandKind } from '../node-command.js';
 import type { FleetNode, NodeResources, NodeScheduling } from '../node.js';
 import type { Page, PageRequest } from '../page.js';
 import type { SchedulePlan, SchedulerSnapshot, UnplacedReason } from '../scheduler/scheduler-types.js';
@@ -138,8 +139,57 @@ export interface Store {
   revokeToken(input: { id: string; nowMs: number; actor: string }): Promise<void>;
   /** Revoke every token of a kind for a node (credential rotation). */
   revokeNodeTokens(input: { nodeId: string; kind: TokenKind; nowMs: number; exceptId?: string | undefined }): Promise<number>;
+  /**
+   * The HQ secret named `name` (e.g. the key that signs task credentials), stored from
+   * `candidate` when it does not exist yet; concurrent callers all get the first stored value.
+   */
+  ensureSecret(input: { name: string; candidate: string; nowMs: number }): Promise<string>;
   /** Whether any admin api token exists (first start creates one). */
   hasAdminToken(): Promise<boolean>;
+
+  // ---- node commands (snapshot / revert of a task's workspace on its node) -----------------
+  /** Queue a command for a node; event `workspace.command-queued` unless `list_snapshots`. */
+  enqueueNodeCommand(input: NewNodeCommand): Promise<NodeCommand>;
+  getNodeCommand(id: string): Promise<NodeCommand | null>;
+  /**
+   * Pending (queued or sent) commands of a node, oldest first, at most `limit`; queued ones
+   * become sent. Sent ones are delivered again until the node reports (the node deduplicates).
+   */
+  takeNodeCommands(input: { nodeId: string; limit: number; nowMs: number }): Promise<readonly NodeCommand[]>;
+  /**
+   * Record a command's outcome (queued/sent → done/failed) with its event
+   * (`workspace.snapshotted`, `workspace.reverted`, `workspace.command-failed`). With `nodeId`,
+   * only that node's command may be finished (else FORBIDDEN). Finishing a finished command is a
+   * no-op that returns it as stored. Unknown id → NOT_FOUND.
+   */
+  finishNodeCommand(input: NodeCommandOutcome): Promise<NodeCommand>;
+  /** A task's commands, newest first. Cursor-paginated. */
+  listNodeCommands(input: { taskId: string } & PageRequest): Promise<Page<NodeCommand>>;
+  /**
+   * The node that holds or last held the task's workspace: the task's node, else the node of its
+   * last `task.started` event; null when the task never started on a node.
+   */
+  workspaceNodeOf(taskId: string): Promise<string | null>;
+}
+
+export interface NewNodeCommand {
+  readonly id: string;
+  readonly nodeId: string;
+  readonly taskId: string;
+  readonly kind: NodeCommandKind;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly actor: string;
+  readonly nowMs: number;
+}
+
+export interface NodeCommandOutcome {
+  readonly id: string;
+  /** The reporting node; absent when HQ itself finishes the command (expiry). */
+  readonly nodeId?: string | undefined;
+  readonly state: 'done' | 'failed';
+  readonly result: Readonly<Record<string, unknown>> | null;
+  readonly error: string | null;
+  readonly nowMs: number;
 }
 
 export interface TaskFilter {
@@ -196,7 +246,8 @@ export interface LogLine extends NewLogLine {
 /** An iteration event reported by a node; stored as `iteration.*` events. */
 export interface IterationReport {
   readonly iteration: number;
-  readonly kind: 'started' | 'finished' | 'usage';
+  /** `snapshot`: the workspace was snapshotted before the iteration (event `workspace.snapshotted`). */
+  readonly kind: 'started' | 'finished' | 'usage' | 'snapshot';
   readonly at: number;
   readonly data: Readonly<Record<string, unknown>>;
 }

@@ -1,9 +1,11 @@
 import type { RepoSource } from '../task.js';
 
 /**
- * The workspace port: where a task's iterations run. With a repository it is a git worktree on
- * the branch `cortical/<taskId>` (the user's checkout is never touched); without one, an empty
- * directory. Both carry the cortical stack `.cstack/` (CURRENT.md, PLAN.md, MEMORY.md), which
+ * The workspace port: where a task's iterations run. With a repository it is a clone of its own
+ * on the branch `cortical/<taskId>`, fetched through HQ (or from the repository's path where the
+ * node has no HQ git remote) and published back only to that branch: the user's checkout,
+ * objects and other branches are never touched and never visible to the sleeve. Without a
+ * repository, an empty directory. Both carry the cortical stack `.cstack/` (CURRENT.md, PLAN.md, MEMORY.md), which
  * survives iterations, attempts and a change of agent.
  *
  * `prepare` throws a CorticalError whose `details.reason` is `workspace_failed` when the
@@ -13,6 +15,23 @@ export interface WorkspaceRequest {
   readonly taskId: string;
   readonly prompt: string;
   readonly repo: RepoSource | null;
+  /** Where the repository is served (HQ's git URL and the headers that authorize the node). */
+  readonly remote?: GitRemote | null | undefined;
+}
+
+export interface GitRemote {
+  readonly url: string;
+  /** e.g. `Authorization: Bearer <task credential>`; passed per command, never stored in the clone. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface PublishResult {
+  /** The commit the task branch now points at; null when there was nothing to publish. */
+  readonly commit: string | null;
+  /** true when a checkpoint commit was made of uncommitted changes. */
+  readonly committed: boolean;
+  /** Why publishing failed (the workspace is kept; the next iteration tries again). */
+  readonly error: string | null;
 }
 
 export interface PreparedWorkspace {
@@ -20,16 +39,16 @@ export interface PreparedWorkspace {
   readonly path: string;
   /** A HOME for the sleeve, outside the working tree, kept per task. */
   readonly homePath: string;
-  /** The git branch of the worktree; null for a plain directory. */
+  /** The git branch of the clone; null for a plain directory. */
   readonly branch: string | null;
   /** true when an earlier attempt's workspace was found and reused. */
   readonly resumed: boolean;
-  /**
-   * Paths outside `path` a sleeve must be able to write: the sleeve's HOME and, for a worktree,
-   * the repository's shared git directory (objects, refs, the worktree's metadata).
-   */
+  /** Paths outside `path` a sleeve must be able to write: the sleeve's HOME. */
   readonly writablePaths: readonly string[];
-  /** Paths a sleeve must never write even inside writable ones: the repository's hooks and config. */
+  /**
+   * Paths a sleeve must never write even inside writable ones: the clone's git config and hooks
+   * (the node runs git there, so they must stay the node's).
+   */
   readonly readOnlyPaths: readonly string[];
 }
 
@@ -52,4 +71,15 @@ export interface Workspaces {
    * workspace after its retention period. `prepare` clears it when a workspace is reused.
    */
   markFinished(workspacePath: string, atMs: number, outcome: string): Promise<void>;
+  /**
+   * For a repository workspace: commit what the iteration left uncommitted (a checkpoint) and
+   * push HEAD to `cortical/<taskId>` of the repository (through `remote` when given). Never
+   * throws for git failures: they come back in `error`.
+   */
+  publish(ws: PreparedWorkspace, request: WorkspaceRequest, message: string): Promise<PublishResult>;
+  /**
+   * Writes `content` to `relativePath` under a sleeve HOME atomically (a reader sees the old or
+   * the new file, never a part), e.g. the current task credential.
+   */
+  writeHomeFile(homePath: string, relativePath: string, content: string): Promise<void>;
 }

@@ -4,9 +4,12 @@ import { registerAdminRoutes } from './admin-routes.js';
 import type { ApiEnv } from './api-env.js';
 import { createErrorHandler, notFoundHandler } from './error-mapper.js';
 import { registerEventRoutes } from './event-routes.js';
+import { registerGitRoutes } from './git-routes.js';
+import type { GitHost } from '../../core/ports/git-host.js';
 import { registerLeaseRoutes } from './lease-routes.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { jsonContent } from './openapi-helpers.js';
+import { registerSnapshotRoutes } from './snapshot-routes.js';
 import { registerTaskRoutes } from './task-routes.js';
 import { createValidationHook } from './validation-hook.js';
 
@@ -16,7 +19,12 @@ const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() }
  * The HQ REST API (`/api/v1`), its OpenAPI 3.1 document (`/api/v1/openapi.json`) and `/healthz`.
  * Does not listen: serve `app.fetch` with a server of your choice.
  */
-export function createApiApp(hq: Hq): OpenAPIHono<ApiEnv> {
+export interface ApiAppOptions {
+  /** Serves tasks' repositories over git smart HTTP (clone, fetch, push through HQ). */
+  readonly gitHost?: GitHost | undefined;
+}
+
+export function createApiApp(hq: Hq, options: ApiAppOptions = {}): OpenAPIHono<ApiEnv> {
   const schemas = new Map<string, Readonly<Record<string, unknown>>>();
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: createValidationHook((c, target) => schemas.get(`${c.req.method} ${c.req.routePath}`)?.[target]),
@@ -42,10 +50,12 @@ export function createApiApp(hq: Hq): OpenAPIHono<ApiEnv> {
   );
 
   registerTaskRoutes(app, hq);
+  registerSnapshotRoutes(app, hq);
   registerNodeRoutes(app, hq);
   registerLeaseRoutes(app, hq);
   registerAdminRoutes(app, hq);
   registerEventRoutes(app, hq);
+  if (options.gitHost !== undefined) registerGitRoutes(app, hq, options.gitHost);
 
   indexRequestSchemas(app, schemas);
 

@@ -2,6 +2,8 @@ import type { StoredEvent } from '../../core/events.js';
 import { freeSlots, nodeState, type FleetNode } from '../../core/node.js';
 import type { LogLine } from '../../core/ports/store.js';
 import type { Guidance, Task } from '../../core/task.js';
+import type { NodeCommand } from '../../core/node-command.js';
+import type { NodeCommandDto } from '../../contract/node-command-schemas.js';
 import type { NodeDto } from '../../contract/node-schemas.js';
 import type { TaskDto } from '../../contract/task-schemas.js';
 
@@ -22,6 +24,11 @@ export function toTaskDto(t: Task): TaskDto {
       maxAttempts: s.maxAttempts,
       retryBackoffMs: s.retryBackoffMs,
       labels: { ...s.labels },
+      ...(s.tier === undefined ? {} : { tier: s.tier }),
+      // The sleeve's network policy and limits: nodes read them from the leases they receive.
+      ...(s.sandbox === undefined
+        ? {}
+        : { sandbox: { network: { mode: s.sandbox.network.mode, allow: [...s.sandbox.network.allow] }, limits: { ...s.sandbox.limits } } }),
     },
     state: t.state,
     reason: t.reason,
@@ -77,4 +84,8 @@ export function toEventDto(e: StoredEvent): {
 
 export function toLogLineDto(l: LogLine): LogLine {
   return { ...l };
+}
+
+export function toNodeCommandDto(c: NodeCommand): NodeCommandDto {
+  return { ...c, args: { ...c.args }, result: c.result === null ? null : { ...c.result } };
 }

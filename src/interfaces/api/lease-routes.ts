@@ -1,5 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
+  LeaseCredentialRequest,
+  TaskCredentialSchema,
   LeaseCompleteRequest,
   LeaseProgressRequest,
   LeaseRenewRequest,
@@ -65,9 +67,27 @@ export function registerLeaseRoutes(app: OpenAPIHono<ApiEnv>, hq: Hq): void {
           desired: r.desired,
           pendingGuidance: r.pendingGuidance.map(toGuidanceDto),
           killSwitch: r.killSwitch,
+          credential: r.credential,
         },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: `${LEASE}/credential`,
+      tags: ['leases'],
+      summary: 'A lease-scoped credential for the task\'s sleeves (at most 15 minutes)',
+      security: BEARER_SECURITY,
+      middleware: [nodeAct],
+      request: { params: TaskIdParam, body: jsonBody(LeaseCredentialRequest) },
+      responses: { 200: jsonContent(TaskCredentialSchema, 'The credential'), ...ERRORS },
+    }),
+    async (c) => {
+      const cred = await hq.leases.credential(c.get('principal'), c.req.valid('param').taskId, c.req.valid('json'));
+      return c.json(cred, 200);
     },
   );
 

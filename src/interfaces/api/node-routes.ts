@@ -13,7 +13,7 @@ import { actorOf } from '../../services/hq/auth-service.js';
 import type { Hq } from '../../services/hq/hq.js';
 import type { ApiEnv } from './api-env.js';
 import { requireAuth } from './auth-middleware.js';
-import { toNodeDto, toTaskDto } from './dto.js';
+import { toNodeCommandDto, toNodeDto, toTaskDto } from './dto.js';
 import {
   AUTH_ERRORS,
   BAD_REQUEST_ERROR,
@@ -142,7 +142,8 @@ export function registerNodeRoutes(app: OpenAPIHono<ApiEnv>, hq: Hq): void {
     }),
     async (c) => {
       const r = await hq.nodes.heartbeat(c.get('principal'), c.req.valid('param').id, c.req.valid('json'));
-      return c.json({ node: toNodeDto(r.node), killSwitch: r.killSwitch, leases: r.leases.map(toTaskDto) }, 200);
+      const commands = r.commands.map(toNodeCommandDto);
+      return c.json({ node: toNodeDto(r.node), killSwitch: r.killSwitch, leases: r.leases.map(toTaskDto), commands }, 200);
     },
   );
 }

@@ -154,7 +154,7 @@ describe('server commands parse options and call the runner', () => {
     expect(await runCli(fakeIo(['node', '--hq', 'http://hq:1', '--gc-keep-days', 'off', '--gc-max-gb', '20']), r)).toBe(0);
     expect(r.node).toHaveBeenCalledWith(expect.objectContaining({ gcKeepDays: null, gcMaxGb: 20 }));
     expect(await runCli(fakeIo(['up']), r)).toBe(0);
-    expect(r.up).toHaveBeenCalledWith(expect.objectContaining({ gcKeepDays: 7, gcMaxGb: null, runtime: 'process' }));
+    expect(r.up).toHaveBeenCalledWith(expect.objectContaining({ gcKeepDays: 7, gcMaxGb: null, runtime: 'auto', warmPool: 2 }));
   });
 
   it('nodes gc: runs locally on the work dir and prints the plan', async () => {

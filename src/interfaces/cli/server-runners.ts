@@ -19,7 +19,7 @@ export interface UpReadyInfo {
 }
 
 /** Which runtime makes the node's sleeves; `auto` = bubblewrap when available, else process. */
-export type RuntimeChoice = 'auto' | 'bubblewrap' | 'process';
+export type RuntimeChoice = 'auto' | 'bubblewrap' | 'docker' | 'process';
 
 /** Workspace retention of a node (its janitor); null = that limit is off. */
 export interface NodeGcSettings {
@@ -38,6 +38,10 @@ export interface GcCommandOptions {
 
 export interface UpOptions extends NodeGcSettings {
   readonly runtime: RuntimeChoice;
+  /** Image of `docker` sleeves (`--docker-image`); absent = the runtime's default. */
+  readonly dockerImage?: string;
+  /** Warm bubblewrap sleeves per profile (0 = all cold). */
+  readonly warmPool?: number;
   readonly host: string;
   readonly port: number;
   /** Absolute data directory (`--data-dir` > `$CORTICAL_HOME` > `~/.cortical`). */
@@ -75,6 +79,10 @@ export interface NodeReadyInfo {
 
 export interface NodeOptions extends NodeGcSettings {
   readonly runtime: RuntimeChoice;
+  /** Image of `docker` sleeves (`--docker-image`); absent = the runtime's default. */
+  readonly dockerImage?: string;
+  /** Warm bubblewrap sleeves per profile (0 = all cold). */
+  readonly warmPool?: number;
   /** HQ base URL, normalised (no trailing slash). */
   readonly hq: string;
   /** null: re-join with the credential stored in the work dir (an error if there is none). */
@@ -100,3 +108,5 @@ export interface ServerRunners {
 
 export const DEFAULT_PORT = 7470;
 export const DEFAULT_HOST = '127.0.0.1';
+/** Image of `docker` sleeves unless `--docker-image` names another. */
+export const DEFAULT_DOCKER_IMAGE = 'node:20-bookworm-slim';

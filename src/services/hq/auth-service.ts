@@ -4,6 +4,7 @@ import { CorticalError, TerminalError } from '../../core/errors.js';
 import { parseBearerToken } from '../../contract/routes.js';
 import type { HqDeps } from './hq-deps.js';
 import { notify } from './notify.js';
+import { looksLikeTaskCredential, type TaskCredentials } from './task-credentials.js';
 
 /** A freshly created token: the record and the plaintext, shown once. */
 export interface IssuedToken {
@@ -48,6 +49,7 @@ export function secretMatches(secret: string, storedHash: string): boolean {
 
 /** The actor string recorded in events for a principal. */
 export function actorOf(principal: Principal): string {
+  if (principal.taskId !== undefined) return `task:${principal.taskId}`;
   return principal.nodeId !== null ? `node:${principal.nodeId}` : `${principal.role}:${principal.tokenId}`;
 }
 
@@ -56,7 +58,10 @@ export function actorOf(principal: Principal): string {
  * tokens, and the first admin token.
  */
 export class AuthService {
-  constructor(private readonly deps: HqDeps) {}
+  constructor(
+    private readonly deps: HqDeps,
+    private readonly taskCredentials: TaskCredentials | null = null,
+  ) {}
 
   /** Create a token of any kind. The plaintext is returned once and never stored. */
   async issue(input: {
@@ -129,6 +134,7 @@ export class AuthService {
     if (bearer === null || bearer === undefined || bearer === '') {
       throw new TerminalError('UNAUTHENTICATED', 'missing bearer token: send Authorization: Bearer <token>');
     }
+    if (this.taskCredentials !== null && looksLikeTaskCredential(bearer)) return this.taskCredentials.authenticate(bearer);
     const parsed = parseBearerToken(bearer);
     if (parsed === null) {
       throw new TerminalError('UNAUTHENTICATED', 'malformed bearer token: expected <tokenId>.<secret>');

@@ -22,7 +22,12 @@ export interface HqConfig {
   readonly eventPollIntervalMs: number;
   /** HQ version, reported by /healthz and status. */
   readonly version: string;
+  /** Lifetime of a lease-scoped task credential (at most 15 minutes); renewed with the lease. */
+  readonly taskCredentialTtlMs: number;
 }
+
+/** The longest a task credential may live. */
+export const MAX_TASK_CREDENTIAL_TTL_MS = 15 * 60 * 1000;
 
 export const DEFAULT_HQ_CONFIG: HqConfig = {
   leaseTtlMs: 30_000,
@@ -36,6 +41,7 @@ export const DEFAULT_HQ_CONFIG: HqConfig = {
   reapBatchSize: 500,
   eventPollIntervalMs: 1_000,
   version: '0.0.0',
+  taskCredentialTtlMs: 10 * 60 * 1000,
 };
 
 /** Fill unset values with defaults and reject nonsensical ones. */
@@ -52,12 +58,16 @@ export function resolveHqConfig(partial: Partial<HqConfig> = {}): HqConfig {
     'maxTasksPerPass',
     'reapBatchSize',
     'eventPollIntervalMs',
+    'taskCredentialTtlMs',
   ];
   for (const key of positive) {
     const value = config[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
       throw new RangeError(`HQ config ${key} must be a positive number, got ${String(value)}`);
     }
+  }
+  if (config.taskCredentialTtlMs > MAX_TASK_CREDENTIAL_TTL_MS) {
+    throw new RangeError(`HQ config taskCredentialTtlMs must be at most ${MAX_TASK_CREDENTIAL_TTL_MS} ms (15 minutes), got ${config.taskCredentialTtlMs}`);
   }
   return config;
 }

@@ -19,6 +19,8 @@ import { StatusService } from './status-service.js';
 import { submitTask } from './submit-task.js';
 import { TaskControls } from './task-controls.js';
 import { TaskQueries } from './task-queries.js';
+import { TaskCredentials } from './task-credentials.js';
+import { WorkspaceCommands } from './workspace-commands.js';
 
 export interface HqOptions {
   readonly store: Store;
@@ -37,6 +39,7 @@ export class Hq implements Runnable {
   readonly deps: HqDeps;
   readonly config: HqConfig;
   readonly auth: AuthService;
+  readonly taskCredentials: TaskCredentials;
   readonly tasks: TaskQueries;
   readonly controls: TaskControls;
   readonly nodes: NodeRegistry;
@@ -46,6 +49,7 @@ export class Hq implements Runnable {
   readonly events: EventFeed;
   readonly scheduler: SchedulerLoop;
   readonly reaper: LeaseReaper;
+  readonly workspaceCommands: WorkspaceCommands;
 
   constructor(options: HqOptions) {
     this.config = resolveHqConfig(options.config);
@@ -57,16 +61,18 @@ export class Hq implements Runnable {
       logger: options.logger.child({ component: 'hq' }),
       config: this.config,
     };
-    this.auth = new AuthService(this.deps);
+    this.taskCredentials = new TaskCredentials(this.deps);
+    this.auth = new AuthService(this.deps, this.taskCredentials);
     this.tasks = new TaskQueries(this.deps);
     this.controls = new TaskControls(this.deps);
     this.nodes = new NodeRegistry(this.deps, this.auth);
-    this.leases = new LeaseService(this.deps);
+    this.leases = new LeaseService(this.deps, this.taskCredentials);
     this.killSwitch = new KillSwitchService(this.deps);
     this.status = new StatusService(this.deps);
     this.events = new EventFeed(this.deps);
     this.scheduler = new SchedulerLoop(this.deps);
     this.reaper = new LeaseReaper(this.deps);
+    this.workspaceCommands = new WorkspaceCommands(this.deps);
   }
 
   submitTask(request: TaskCreateParsed, actor: string): Promise<Task> {

@@ -1,9 +1,11 @@
 import type { Principal } from '../../core/auth.js';
-import { TerminalError } from '../../core/errors.js';
+import { CorticalError, TerminalError } from '../../core/errors.js';
+import { checkFence } from '../../core/lease.js';
 import type { AttemptCompletion, LeaseClaimInput, LeaseRenewal, ProgressReport } from '../../core/ports/store.js';
 import type { Task } from '../../core/task.js';
 import type { HqDeps } from './hq-deps.js';
 import { notify } from './notify.js';
+import type { TaskCredential, TaskCredentials } from './task-credentials.js';
 
 /** A progress report as a node sends it: the store's report without the claim and the clock. */
 export type ProgressInput = Omit<ProgressReport, 'claim' | 'nowMs'> & { readonly fencingToken: number };
@@ -17,7 +19,25 @@ export type CompleteInput = Omit<AttemptCompletion, 'claim' | 'nowMs'> & { reado
  * rejects stale or foreign claims with LEASE_CONFLICT.
  */
 export class LeaseService {
-  constructor(private readonly deps: HqDeps) {}
+  constructor(
+    private readonly deps: HqDeps,
+    private readonly credentials: TaskCredentials,
+  ) {}
+
+  /**
+   * A lease-scoped credential for the sleeves of a task this node holds (≤ 15 minutes; the node
+   * gets a fresh one with each renewal). LEASE_CONFLICT when the lease is not this node's.
+   */
+  async credential(principal: Principal, taskId: string, input: { fencingToken: number }): Promise<TaskCredential> {
+    const claim = claimOf(principal, taskId, input.fencingToken);
+    const task = await this.deps.store.getTask(taskId);
+    if (task === null) throw new CorticalError('TASK_NOT_FOUND', `task ${taskId} not found`, { taskId });
+    const fence = checkFence(task, claim, this.deps.clock.nowMs());
+    if (!fence.ok) {
+      throw new CorticalError('LEASE_CONFLICT', `no live lease on task ${taskId} for this node (${fence.why})`, { taskId, why: fence.why });
+    }
+    return this.credentials.issue({ taskId, nodeId: claim.nodeId, fencingToken: claim.fencingToken, leaseExpiresAt: task.leaseExpiresAt });
+  }
 
   async start(principal: Principal, taskId: string, input: { fencingToken: number; workspacePath: string }): Promise<Task> {
     const task = await this.deps.store.startAttempt({
@@ -29,12 +49,12 @@ export class LeaseService {
     return task;
   }
 
-  renew(principal: Principal, taskId: string, input: { fencingToken: number }): Promise<LeaseRenewal> {
-    return this.deps.store.renewLease({
-      claim: claimOf(principal, taskId, input.fencingToken),
-      nowMs: this.deps.clock.nowMs(),
-      leaseTtlMs: this.deps.config.leaseTtlMs,
-    });
+  /** Renew the lease; the answer carries a fresh task credential for the task's sleeves. */
+  async renew(principal: Principal, taskId: string, input: { fencingToken: number }): Promise<LeaseRenewal & { credential: TaskCredential }> {
+    const claim = claimOf(principal, taskId, input.fencingToken);
+    const renewal = await this.deps.store.renewLease({ claim, nowMs: this.deps.clock.nowMs(), leaseTtlMs: this.deps.config.leaseTtlMs });
+    const credential = await this.credentials.issue({ taskId, nodeId: claim.nodeId, fencingToken: claim.fencingToken, leaseExpiresAt: renewal.leaseExpiresAt });
+    return { ...renewal, credential };
   }
 
   async progress(principal: Principal, taskId: string, input: ProgressInput): Promise<Task> {

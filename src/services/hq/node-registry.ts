@@ -2,6 +2,7 @@ import type { NodeIdentity } from '../../core/ports/hq-link.js';
 import type { Principal } from '../../core/auth.js';
 import { CorticalError, TerminalError } from '../../core/errors.js';
 import type { FleetNode, NodeResources, NodeScheduling } from '../../core/node.js';
+import { MAX_COMMANDS_PER_HEARTBEAT, type NodeCommand } from '../../core/node-command.js';
 import type { Page, PageRequest } from '../../core/page.js';
 import type { Task } from '../../core/task.js';
 import type { AuthService } from './auth-service.js';
@@ -31,6 +32,8 @@ export interface HeartbeatResult {
   readonly node: FleetNode;
   readonly killSwitch: boolean;
   readonly leases: readonly Task[];
+  /** Pending workspace commands (snapshot, revert, list), oldest first. */
+  readonly commands: readonly NodeCommand[];
 }
 
 const NODE_STATE_FILTERS = ['ready', 'lost', 'cordoned', 'draining', 'drained'] as const;
@@ -106,12 +109,13 @@ export class NodeRegistry {
       slots: input.slots,
       version: input.version,
     });
-    const [leases, killSwitch] = await Promise.all([
+    const [leases, killSwitch, commands] = await Promise.all([
       this.deps.store.listNodeLeases(nodeId),
       this.deps.store.getKillSwitch(),
+      this.deps.store.takeNodeCommands({ nodeId, limit: MAX_COMMANDS_PER_HEARTBEAT, nowMs: this.deps.clock.nowMs() }),
     ]);
     if (capacityChanged(before, node)) await notify(this.deps, ['nodes.changed'], { nodeId });
-    return { node, killSwitch: killSwitch.on, leases };
+    return { node, killSwitch: killSwitch.on, leases, commands };
   }
 
   async get(nodeId: string): Promise<FleetNode> {

@@ -30,6 +30,7 @@ export function toTaskSpec(req: TaskCreateParsed): TaskSpec {
     maxAttempts: req.maxAttempts,
     retryBackoffMs: req.retryBackoffMs,
     labels: { ...req.labels },
+    ...(req.tier === undefined ? {} : { tier: req.tier }),
     sandbox: {
       network: { mode: req.network ?? (req.allow.length > 0 ? 'allowlist' : 'none'), allow: [...new Set(req.allow)] },
       limits: {

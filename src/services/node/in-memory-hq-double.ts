@@ -3,6 +3,7 @@
  * memory and lets a test cut the link (UNAVAILABLE) or take a lease away (LEASE_CONFLICT).
  */
 import { CorticalError } from '../../core/errors.js';
+import type { NodeCommand } from '../../core/node-command.js';
 import type { HqLink, NodeIdentity } from '../../core/ports/hq-link.js';
 import type { IterationReport, NewLogLine } from '../../core/ports/store.js';
 import type { Guidance, Task, TaskDesire } from '../../core/task.js';
@@ -19,6 +20,9 @@ export class InMemoryHqDouble implements HqLink {
   readonly started: { taskId: string; workspacePath: string }[] = [];
   readonly guidance = new Map<string, Guidance[]>();
   readonly calls: string[] = [];
+  /** Commands the next heartbeat delivers (then cleared), and the results the node reported. */
+  readonly commands: NodeCommand[] = [];
+  readonly commandResults: Parameters<HqLink['reportCommandResult']>[0][] = [];
   desired = new Map<string, TaskDesire>();
   killSwitch = false;
   unavailable = false;
@@ -74,7 +78,15 @@ export class InMemoryHqDouble implements HqLink {
       },
       killSwitch: this.killSwitch,
       leases,
+      commands: this.commands.splice(0),
     });
+  }
+
+  reportCommandResult(input: Parameters<HqLink['reportCommandResult']>[0]): Promise<void> {
+    this.calls.push('command-result');
+    this.check();
+    this.commandResults.push(input);
+    return Promise.resolve();
   }
 
   startAttempt(input: { taskId: string; fencingToken: number; workspacePath: string }): Promise<Task> {
@@ -83,6 +95,15 @@ export class InMemoryHqDouble implements HqLink {
     this.started.push({ taskId: input.taskId, workspacePath: input.workspacePath });
     const t = this.tasks.get(input.taskId)!;
     return Promise.resolve(t);
+  }
+
+  /** In-process: no credentials, no git URL (the node uses the repository's path itself). */
+  taskCredential(): Promise<null> {
+    return Promise.resolve(null);
+  }
+
+  taskGitUrl(): null {
+    return null;
   }
 
   renewLease(input: { taskId: string; fencingToken: number }): ReturnType<HqLink['renewLease']> {

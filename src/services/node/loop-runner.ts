@@ -6,12 +6,15 @@ import type { AgentDriver, AgentRun, SleeveOptions } from '../../core/ports/agen
 import type { HqLink } from '../../core/ports/hq-link.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { Runtime } from '../../core/ports/runtime.js';
-import type { PreparedWorkspace, Workspaces } from '../../core/ports/workspace.js';
+import type { PreparedWorkspace, WorkspaceRequest, Workspaces } from '../../core/ports/workspace.js';
+import type { TaskCredential } from '../../core/ports/hq-link.js';
 import type { Runnable } from '../../core/runnable.js';
+import { describeSleeveRuntime } from '../../core/sandbox.js';
 import { sandboxOf, type Guidance, type Task, type TaskDesire, type TaskUsage } from '../../core/task.js';
 import { ProgressOutbox } from './progress-outbox.js';
 import { completeWithRetry, done, startAttemptWithRetry, type AttemptEnd, type Completion } from './attempt-end.js';
 import { PausableTimer, Signal } from './timers.js';
+import { SleeveIdentity } from './sleeve-identity.js';
 
 type Interrupt = 'stop' | 'killswitch' | 'lease_lost' | 'shutdown';
 import { runUntilCheck } from './until-check.js';
@@ -30,6 +33,11 @@ export interface LoopRunnerDeps {
   readonly untilTimeoutMs?: number;
   readonly flushIntervalMs?: number;
   readonly maxBufferedLogLines?: number;
+  /**
+   * Before each iteration: waits for the task's workspace commands and takes the tier's
+   * snapshot; returns the snapshot to report (event `workspace.snapshotted`) or null.
+   */
+  readonly beforeIteration?: (input: { task: Task; iteration: number; workspacePath: string }) => Promise<Readonly<Record<string, unknown>> | null>;
 }
 
 /** What HQ said on the last lease renewal (fed in by the node agent). */
@@ -63,6 +71,7 @@ export class LoopRunner implements Runnable {
   private unchangedStreak = 0;
   private timer: PausableTimer | null = null;
   private endState: AttemptEnd | null = null;
+  private readonly identity: SleeveIdentity;
 
   constructor(
     private readonly task: Task,
@@ -71,6 +80,7 @@ export class LoopRunner implements Runnable {
     this.usage = task.usage;
     this.baseRuntimeMs = task.runtimeMs;
     this.controls = { desired: task.desired, pendingGuidance: [], killSwitch: false };
+    this.identity = new SleeveIdentity(task, deps.hq, (home, rel, content) => deps.workspaces.writeHomeFile(home, rel, content));
     this.outbox = new ProgressOutbox({
       hq: deps.hq,
       clock: deps.clock,
@@ -84,6 +94,23 @@ export class LoopRunner implements Runnable {
   }
 
   private workspacePath: string | null = null;
+  private inIteration = false;
+
+  /** Whether an iteration runs now (or is about to start: its pre-iteration snapshot included). */
+  get iterating(): boolean {
+    return this.inIteration;
+  }
+
+  private async snapshotThenIterate(driver: AgentDriver, ws: PreparedWorkspace): Promise<LoopVerdict> {
+    const iteration = this.usage.iterations + 1;
+    try {
+      const snap = (await this.deps.beforeIteration?.({ task: this.task, iteration, workspacePath: ws.path })) ?? null;
+      if (snap !== null) this.outbox.iteration({ iteration, kind: 'snapshot', at: this.deps.clock.nowMs(), data: snap });
+    } catch (e) {
+      this.system(iteration, `snapshot before iteration ${iteration} failed: ${(e as Error).message}`);
+    }
+    return this.iterate(driver, ws);
+  }
 
   get taskId(): string {
     return this.task.id;
@@ -111,6 +138,11 @@ export class LoopRunner implements Runnable {
       else if (controls.desired !== 'pause_now' && this.suspended) this.resumeIteration();
     }
     this.changed.notify();
+  }
+
+  /** A fresh lease-scoped credential from a renewal: sleeves and pushes use it from now on. */
+  applyCredential(credential: TaskCredential): void {
+    this.identity.renewed(credential).catch((e: unknown) => this.deps.logger.warn({ err: (e as Error).message }, 'could not store the task credential'));
   }
 
   /** The lease is gone (LEASE_CONFLICT): stop at once, complete nothing. */
@@ -142,8 +174,15 @@ export class LoopRunner implements Runnable {
   private async runAttempt(signal: AbortSignal): Promise<AttemptEnd> {
     let ws: PreparedWorkspace;
     try {
-      ws = await this.deps.workspaces.prepare({ taskId: this.task.id, prompt: this.task.spec.prompt, repo: this.task.spec.repo });
+      await this.identity.init();
+    } catch (e) {
+      if (isCorticalError(e) && e.code === 'LEASE_CONFLICT') return { kind: 'lease_lost' };
+      return done('requeue', 'spawn_failed', `cannot get the task credential: ${(e as Error).message}`);
+    }
+    try {
+      ws = await this.deps.workspaces.prepare(this.workspaceRequest());
       this.workspacePath = ws.path;
+      await this.identity.anchor(ws.homePath);
     } catch (e) {
       return done('failed', 'workspace_failed', (e as Error).message);
     }
@@ -154,13 +193,15 @@ export class LoopRunner implements Runnable {
     this.resumeClock();
     this.outbox.update({ observed: 'running', ...this.progressState() });
     this.system(0, `attempt ${this.task.attempts} on ${ws.path}${ws.resumed ? ' (workspace resumed)' : ''}`);
+    this.system(0, describeSleeveRuntime(this.deps.runtime));
 
     for (;;) {
       const halted = await this.waitUntilRunnable();
       if (halted !== null) return halted;
       const before = beforeIteration(this.task.spec.guardrails, this.progress());
       if (before.action !== 'continue') return this.verdictEnd(before);
-      const verdict = await this.iterate(driver, ws);
+      this.inIteration = true;
+      const verdict = await this.snapshotThenIterate(driver, ws).finally(() => (this.inIteration = false));
       if (verdict.action === 'continue') continue;
       if (verdict.action === 'pause') {
         this.stuck = 'waiting';
@@ -235,7 +276,7 @@ export class LoopRunner implements Runnable {
     let timedOut = false;
     let budgetStop: LoopVerdict | null = null;
 
-    this.outbox.iteration({ iteration, kind: 'started', at: this.deps.clock.nowMs(), data: { guidanceSeqs: guidance.map((g) => g.seq) } });
+    this.outbox.iteration({ iteration, kind: 'started', at: this.deps.clock.nowMs(), data: { guidanceSeqs: guidance.map((g) => g.seq), runtime: this.deps.runtime.name, sandboxed: this.deps.runtime.sandboxed } });
     let run: AgentRun;
     try {
       run = await driver.startIteration({
@@ -245,7 +286,7 @@ export class LoopRunner implements Runnable {
         taskPrompt: this.task.spec.prompt,
         guidance: guidance.map((g) => g.text),
         workspacePath: ws.path,
-        env: { ...this.deps.baseEnv, HOME: ws.homePath },
+        env: { ...this.deps.baseEnv, ...this.identity.env(), HOME: ws.homePath },
         runtime: this.deps.runtime,
         sleeve: this.sleeveOptions(ws),
       });
@@ -306,6 +347,7 @@ export class LoopRunner implements Runnable {
         : null;
     const changed = (await this.deps.workspaces.fingerprint(ws.path)) !== fingerprintBefore;
     this.unchangedStreak = changed ? 0 : this.unchangedStreak + 1;
+    if (ws.branch !== null) await this.publish(ws, iteration);
     const outcome: IterationOutcome = { exitCode: exit.exitCode, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed };
     let verdict: LoopVerdict = afterIteration(limits, this.task.spec.mode, this.progress(), outcome);
     if (timedOut && totalBinds) verdict = { action: 'fail', reason: 'timeout', message: `the task ran out of time (${limits.timeoutMs ?? 0} ms)` };
@@ -363,6 +405,17 @@ export class LoopRunner implements Runnable {
         .markFinished(this.workspacePath, this.deps.clock.nowMs(), end.outcome)
         .catch((e: unknown) => this.deps.logger.warn({ err: (e as Error).message }, 'could not mark the workspace finished'));
     }
+  }
+
+  private workspaceRequest(): WorkspaceRequest {
+    return { taskId: this.task.id, prompt: this.task.spec.prompt, repo: this.task.spec.repo, remote: this.identity.remote() };
+  }
+
+  /** Checkpoint and push the task branch (through HQ); a failure is logged, the next iteration retries. */
+  private async publish(ws: PreparedWorkspace, iteration: number): Promise<void> {
+    const r = await this.deps.workspaces.publish(ws, this.workspaceRequest(), `cortical: checkpoint after iteration ${iteration}`);
+    if (r.error !== null) this.system(iteration, `could not publish ${ws.branch ?? ''}: ${r.error}`);
+    else if (r.commit !== null) this.system(iteration, `published ${ws.branch ?? ''} at ${r.commit.slice(0, 12)}${r.committed ? ' (checkpoint commit)' : ''}`);
   }
 
   /** The task's sandbox and the workspace's path rules, for every process of an iteration. */

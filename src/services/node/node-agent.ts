@@ -5,6 +5,7 @@ import type { SystemProbe } from '../../core/ports/system-probe.js';
 import type { Runnable } from '../../core/runnable.js';
 import type { Task } from '../../core/task.js';
 import { LoopRunner, type LoopRunnerDeps } from './loop-runner.js';
+import type { WorkspaceCommandRunner } from './workspace-command-runner.js';
 import { Backoff, sleep } from './timers.js';
 
 export interface NodeAgentConfig {
@@ -25,6 +26,8 @@ export interface NodeAgentDeps extends Omit<LoopRunnerDeps, 'hq'> {
   readonly config: NodeAgentConfig;
   /** Called once the node has an identity (joined, or loaded from disk). */
   readonly onReady?: (identity: NodeIdentity) => void;
+  /** Runs workspace commands (snapshot, revert, list) that heartbeats deliver; absent = none. */
+  readonly commands?: WorkspaceCommandRunner;
 }
 
 interface Held {
@@ -72,6 +75,7 @@ export class NodeAgent implements Runnable {
         backoff.reset();
         this.killSwitch = hb.killSwitch;
         this.reconcile(hb.leases, signal);
+        this.deps.commands?.accept(hb.commands ?? [], (taskId) => this.held.get(taskId)?.runner.iterating ?? false);
       } catch (e) {
         if (isAuthError(e)) await this.refreshOrRejoin(signal).catch((err: unknown) => this.warn('credential refresh failed', err));
         else if (isUnavailable(e)) waitMs = backoff.nextDelayMs();
@@ -129,6 +133,7 @@ export class NodeAgent implements Runnable {
       try {
         const r = await this.deps.hq.renewLease({ taskId: runner.taskId, fencingToken: runner.fencingToken });
         runner.applyControls({ desired: r.desired, pendingGuidance: r.pendingGuidance, killSwitch: r.killSwitch || this.killSwitch });
+        if (r.credential !== undefined) runner.applyCredential(r.credential);
       } catch (e) {
         if (isCorticalError(e) && e.code === 'LEASE_CONFLICT') {
           runner.leaseLost();

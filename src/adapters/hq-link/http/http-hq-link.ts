@@ -4,13 +4,15 @@ import {
   HeartbeatResponse,
   LeaseRenewResponse,
   NodeCredentialSchema,
+  TaskCredentialSchema,
   type NodeDto,
 } from '../../../contract/node-schemas.js';
+import { NodeCommandSchema } from '../../../contract/node-command-schemas.js';
 import { routes } from '../../../contract/routes.js';
 import { TaskSchema } from '../../../contract/task-schemas.js';
 import { CorticalError, ERROR_CODES, type ErrorCode } from '../../../core/errors.js';
 import type { FleetNode } from '../../../core/node.js';
-import type { HqLink, NodeIdentity } from '../../../core/ports/hq-link.js';
+import type { HqLink, NodeIdentity, TaskCredential } from '../../../core/ports/hq-link.js';
 import type { Task } from '../../../core/task.js';
 
 export interface HttpHqLinkOptions {
@@ -83,7 +85,12 @@ export class HttpHqLink implements HqLink {
     if (input.slots !== undefined) body.slots = input.slots;
     if (this.version !== undefined) body.version = this.version;
     const r = await this.call(routes.nodeHeartbeat(this.nodeId()), body, HeartbeatResponse, true);
-    return { node: toFleetNode(r.node), killSwitch: r.killSwitch, leases: r.leases };
+    return { node: toFleetNode(r.node), killSwitch: r.killSwitch, leases: r.leases, commands: r.commands };
+  }
+
+  async reportCommandResult(input: Parameters<HqLink['reportCommandResult']>[0]): Promise<void> {
+    const { commandId, ...body } = input;
+    await this.call(routes.nodeCommandResult(this.nodeId(), commandId), body, NodeCommandSchema, true);
   }
 
   async startAttempt(input: { taskId: string; fencingToken: number; workspacePath: string }): Promise<Task> {
@@ -93,6 +100,14 @@ export class HttpHqLink implements HqLink {
 
   async renewLease(input: { taskId: string; fencingToken: number }): ReturnType<HqLink['renewLease']> {
     return this.call(routes.lease(input.taskId, 'renew'), { fencingToken: input.fencingToken }, LeaseRenewResponse, true);
+  }
+
+  async taskCredential(input: { taskId: string; fencingToken: number }): Promise<TaskCredential> {
+    return this.call(routes.lease(input.taskId, 'credential'), { fencingToken: input.fencingToken }, TaskCredentialSchema, true);
+  }
+
+  taskGitUrl(taskId: string): string {
+    return `${this.baseUrl}/api/v1/tasks/${encodeURIComponent(taskId)}/git`;
   }
 
   async reportProgress(input: Parameters<HqLink['reportProgress']>[0]): Promise<Task> {

@@ -94,8 +94,8 @@ describe.skipIf(!available)('BubblewrapRuntime limits', () => {
 
   it('falls back to rlimits without cgroups', async () => {
     const plain = new BubblewrapRuntime({ cgroupRoot: join(root, 'no-cgroups') });
-    expect(plain.enforcement.memoryMb).toBe('prlimit');
-    expect(plain.enforcement.maxProcesses).toBe('prlimit');
+    expect(plain.enforcement.memoryMb).toBe('rlimit');
+    expect(plain.enforcement.maxProcesses).toBe('rlimit');
     const r = await runToEnd(plain, nodeSpec(workspace('plain'), 'fd-exhaust.mjs', ['100000'], { limits: { maxOpenFiles: 64, memoryMb: null, maxProcesses: null } }));
     expect(r.stdout[0]).toMatch(/^EMFILE after \d+$/);
   });

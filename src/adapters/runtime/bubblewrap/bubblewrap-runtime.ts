@@ -1,34 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { chown } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CorticalError } from '../../../core/errors.js';
 import type { EgressGateway, EgressGrant } from '../../../core/ports/egress.js';
 import type { Runtime, Sleeve, SpawnSpec } from '../../../core/ports/runtime.js';
-import { DEFAULT_SANDBOX, type Enforcement } from '../../../core/sandbox.js';
+import { DEFAULT_SANDBOX, type Enforcement, type SleeveLimits } from '../../../core/sandbox.js';
 import { detectCgroups, type CgroupSupport } from '../limits/cgroup-support.js';
-import { prlimitArgs, rlimitPlan, ulimitScript } from '../limits/rlimits.js';
+import { rlimitPlan, ulimitScript } from '../limits/rlimits.js';
 import { SleeveCgroup } from '../limits/sleeve-cgroup.js';
 import { BubblewrapSleeve } from './bubblewrap-sleeve.js';
-import { assertHandOverSafe, chownTree, ensureSearchable, type HostIdentity } from './host-access.js';
-import { bwrapArgs, EGRESS_PROXY_PORT, innerCommand } from './bwrap-args.js';
+import { assertHandOverSafe, chownSmallTreeSync, chownTree, ensureSearchable, type HostIdentity } from './host-access.js';
+import { bwrapArgs, EGRESS_PROXY_PORT, innerCommand, type AnchorBind } from './bwrap-args.js';
 import { resolveCommand } from './resolve-command.js';
+import { GATE_FD, launchSandbox, STATUS_FD, type LaunchedSandbox } from './sandbox-launch.js';
 
 export const DEFAULT_BWRAP_PATH = '/usr/bin/bwrap';
-const DEFAULT_PRLIMIT_PATH = '/usr/bin/prlimit';
-/** The egress forwarder started inside `allowlist` sleeves (`<listenPort> <unixSocketPath>`). */
 /** The node's own installation (this checkout): agent programs and the forwarder live in it. */
 export const INSTALL_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const DEFAULT_FORWARDER_PATH = fileURLToPath(
   new URL('../../egress/forwarder/egress-forwarder.mjs', import.meta.url),
 );
-/** fd 3: the start gate; fd 4: bwrap's JSON status (sandbox pid, exit code). */
-const GATE_FD = 3;
-const STATUS_FD = 4;
-const START_TIMEOUT_MS = 10_000;
 const NOBODY = 65534;
 
 export interface BubblewrapRuntimeOptions {
@@ -56,8 +50,6 @@ export interface BubblewrapRuntimeOptions {
   readonly cgroupRoot?: string;
   /** Name of the parent cgroup of all sleeves (default `cortical`). */
   readonly cgroupParent?: string;
-  /** `prlimit` binary; null = use `ulimit` in the start shell (default: /usr/bin/prlimit if present). */
-  readonly prlimitPath?: string | null;
   /** The egress forwarder program (default: src/adapters/egress/forwarder/egress-forwarder.mjs). */
   readonly forwarderPath?: string;
   /** Node.js binary that runs the forwarder inside (default: this process's). */
@@ -70,29 +62,48 @@ export interface BubblewrapRuntimeOptions {
   readonly lineHighWater?: number;
 }
 
+/** What a sandbox of a warm pool is made with (everything but the task's identity). */
+export interface WarmSandboxRequest {
+  readonly sleeveId: string;
+  readonly network: 'none' | 'open';
+  readonly limits: SleeveLimits;
+  /** The pool's slots, bound read-write at the anchors' paths. */
+  readonly anchors: readonly AnchorBind[];
+  /** Hidden in this sandbox besides the runtime's hidden paths (the pool's own directory). */
+  readonly extraHidden: readonly string[];
+  /** The waiting command, given the rlimit script (`ulimit … || exit 125; `) it must run first. */
+  readonly waiter: (rlimits: string) => string[];
+  /** Pipes after the status fd (fd 5 …). */
+  readonly extraPipes: number;
+}
+
+export interface StartedSandbox {
+  readonly launched: LaunchedSandbox;
+  readonly cgroup: SleeveCgroup | null;
+}
+
 /**
  * The `bubblewrap` runtime: each sleeve is a bwrap sandbox with its own user, pid, ipc, uts,
  * mount (and, unless `open`, network) namespaces, the host's filesystem read-only with sensitive
  * places hidden, the workspace writable, and limits from a per-sleeve cgroup plus rlimits.
  *
- * Start sequence (no window without limits): the node starts `/bin/sh` with a gate pipe on fd 3;
- * the shell blocks reading it while the node writes the shell's pid into the sleeve's cgroups,
- * then the node opens the gate and the shell execs (prlimit →) bwrap, so every process of the
- * sandbox is born inside the cgroups with the rlimits already set.
+ * Start sequence (no window without limits): the node makes the sleeve's cgroups and starts bwrap
+ * itself, which builds the sandbox and then waits on its `--block-fd` gate; the node moves both
+ * bwrap processes into the cgroups and opens the gate; the sandbox's first shell sets the rlimits
+ * and execs the command. Nothing of the sleeve runs before it is inside its cgroups and rlimits.
  */
 export class BubblewrapRuntime implements Runtime {
   readonly name = 'bubblewrap';
   readonly sandboxed = true;
   readonly enforcement: Enforcement;
   private readonly cgroups: CgroupSupport;
-  private readonly prlimit: string | null;
   /** Set when the sandbox runs as another host identity than the node (a root node). */
   private readonly host: HostIdentity | null;
+  /** Exposed paths already made reachable for the sandbox identity. */
+  private exposedReachable = false;
 
   constructor(private readonly options: BubblewrapRuntimeOptions = {}) {
     this.cgroups = detectCgroups(options.cgroupRoot, options.cgroupParent);
-    this.prlimit =
-      options.prlimitPath === undefined ? (existsSync(DEFAULT_PRLIMIT_PATH) ? DEFAULT_PRLIMIT_PATH : null) : options.prlimitPath;
     this.enforcement = this.describeEnforcement();
     this.host = hostIdentity(options.hostUid, options.hostGid);
   }
@@ -116,6 +127,11 @@ export class BubblewrapRuntime implements Runtime {
     });
   }
 
+  /** The host identity sandboxes run as when it is not the node's own (a root node), else null. */
+  get hostIdentity(): HostIdentity | null {
+    return this.host;
+  }
+
   private exposedPaths(): readonly string[] {
     return this.options.exposedPaths ?? [INSTALL_ROOT];
   }
@@ -123,17 +139,40 @@ export class BubblewrapRuntime implements Runtime {
   private describeEnforcement(): Enforcement {
     const cg = this.cgroups;
     const mech = cg.version === 'v2' ? 'cgroup-v2' : 'cgroup-v1';
-    const rl = this.prlimit !== null ? 'prlimit' : 'rlimit';
     return {
-      memoryMb: cg.parents.memory !== undefined ? mech : rl,
+      memoryMb: cg.parents.memory !== undefined ? mech : 'rlimit',
       cpuPercent: cg.parents.cpu !== undefined ? mech : 'none',
-      maxProcesses: cg.parents.pids !== undefined ? mech : rl,
-      maxFileSizeMb: rl,
-      maxOpenFiles: rl,
+      maxProcesses: cg.parents.pids !== undefined ? mech : 'rlimit',
+      maxFileSizeMb: 'rlimit',
+      maxOpenFiles: 'rlimit',
       diskQuotaMb: 'quota-check',
       network: 'namespace',
       filesystem: 'namespace',
     };
+  }
+
+  /**
+   * Hands `trees` (a workspace and its writable paths) to the sandbox identity of a root node:
+   * refuses trees that are not clearly a workspace, makes their parents searchable and chowns
+   * what is not owned yet. A no-op when the sandbox runs as the node's own identity.
+   */
+  async handOver(trees: readonly string[], searchable: readonly string[] = trees): Promise<void> {
+    const who = this.host;
+    if (who === null) return;
+    for (const p of trees) assertHandOverSafe(p, this.options.hiddenPaths ?? []);
+    for (const p of searchable) ensureSearchable(p, who);
+    for (const p of trees) if (!chownSmallTreeSync(p, who)) await chownTree(p, who);
+  }
+
+  /** Makes bind sources reachable for the sandbox identity (their parents searchable). */
+  makeReachable(paths: readonly string[]): void {
+    const who = this.host;
+    if (who === null) return;
+    for (const p of paths) ensureSearchable(p, who);
+    if (!this.exposedReachable) {
+      for (const p of this.exposedPaths()) ensureSearchable(join(p, '.'), who);
+      this.exposedReachable = true;
+    }
   }
 
   /**
@@ -143,20 +182,66 @@ export class BubblewrapRuntime implements Runtime {
    */
   private async grantAccess(spec: SpawnSpec, grant: EgressGrant | null): Promise<void> {
     const who = this.host!;
-    const trees = [spec.cwd, ...(spec.writablePaths ?? [])];
-    for (const p of trees) assertHandOverSafe(p, this.options.hiddenPaths ?? []);
-    for (const p of trees) {
-      await ensureSearchable(p, who);
-      await chownTree(p, who);
-    }
-    for (const p of spec.readOnlyPaths ?? []) await ensureSearchable(p, who);
-    for (const p of this.exposedPaths()) await ensureSearchable(join(p, '.'), who);
+    await this.handOver([spec.cwd, ...(spec.writablePaths ?? [])]);
+    this.makeReachable(spec.readOnlyPaths ?? []);
     if (grant !== null) {
-      await ensureSearchable(grant.socketPath, who);
+      ensureSearchable(grant.socketPath, who);
       await chown(grant.socketPath, who.uid, who.gid);
     }
     const script = this.options.forwarderPath ?? DEFAULT_FORWARDER_PATH;
-    if (spec.sandbox?.network.mode === 'allowlist') await ensureSearchable(script, who);
+    if (spec.sandbox?.network.mode === 'allowlist') ensureSearchable(script, who);
+  }
+
+  private rlimitsFor(limits: SleeveLimits, cgroup: SleeveCgroup | null): string {
+    return ulimitScript(rlimitPlan(limits, { memory: cgroup?.applied.memory ?? false, pids: cgroup?.applied.pids ?? false }));
+  }
+
+  private commonPlan(network: 'none' | 'open' | 'allowlist', extraHidden: readonly string[] = []) {
+    return {
+      network,
+      uid: this.options.uid ?? 1000,
+      gid: this.options.gid ?? 1000,
+      hiddenPaths: [...(this.options.hiddenPaths ?? []), ...extraHidden],
+      exposedPaths: this.exposedPaths(),
+      statusFd: STATUS_FD,
+      blockFd: GATE_FD,
+    };
+  }
+
+  /**
+   * Starts a warm pool's sandbox: namespaces, mounts (the slots at the anchors' paths), cgroups
+   * and rlimits of the profile, running `waiter`. Throws an Error when it cannot start.
+   */
+  async startWarm(req: WarmSandboxRequest): Promise<StartedSandbox> {
+    this.makeReachable(req.anchors.map((a) => a.slot));
+    const cgroup = this.cgroups.version === 'none' ? null : SleeveCgroup.create(this.cgroups, req.sleeveId, req.limits);
+    const argv = [
+      ...bwrapArgs({ ...this.commonPlan(req.network, req.extraHidden), cwd: null, home: undefined, writablePaths: [], readOnlyPaths: [], anchors: req.anchors }),
+      ...req.waiter(this.rlimitsFor(req.limits, cgroup)),
+    ];
+    try {
+      const launched = await launchSandbox({ bwrapPath: this.bwrapPath, argv, env: {}, host: this.host, cgroup, stdinPipe: true, extraPipes: req.extraPipes });
+      return { launched, cgroup };
+    } catch (e) {
+      await cgroup?.remove();
+      throw e;
+    }
+  }
+
+  /** The sleeve of a started sandbox (`cwd` and `writablePaths` as host paths, for the quota checks). */
+  sleeveOf(started: StartedSandbox, opts: { cwd: string; writablePaths: readonly string[]; limits: SleeveLimits; grant: EgressGrant | null }): BubblewrapSleeve {
+    return new BubblewrapSleeve(started.launched.child, started.launched.pid, started.launched.initPid, {
+      ...opts,
+      cgroup: started.cgroup,
+      monitorIntervalMs: this.options.monitorIntervalMs ?? 200,
+      diskCheckIntervalMs: this.options.diskCheckIntervalMs ?? 2000,
+      maxLineChars: this.options.maxLineChars,
+      lineHighWater: this.options.lineHighWater,
+    });
+  }
+
+  private get bwrapPath(): string {
+    return this.options.bwrapPath ?? DEFAULT_BWRAP_PATH;
   }
 
   async spawn(spec: SpawnSpec): Promise<Sleeve> {
@@ -192,80 +277,31 @@ export class BubblewrapRuntime implements Runtime {
     }
 
     const limits = sandbox.limits;
-    let cgroup: SleeveCgroup | null = null;
-    if (this.cgroups.version !== 'none') cgroup = SleeveCgroup.create(this.cgroups, sleeveId, limits);
-    const plan = rlimitPlan(limits, { memory: cgroup?.applied.memory ?? false, pids: cgroup?.applied.pids ?? false });
-
-    const bwrap = [
-      this.options.bwrapPath ?? DEFAULT_BWRAP_PATH,
+    const cgroup = this.cgroups.version === 'none' ? null : SleeveCgroup.create(this.cgroups, sleeveId, limits);
+    const argv = [
       ...bwrapArgs({
+        ...this.commonPlan(network),
         cwd: spec.cwd,
         home: spec.env.HOME,
-        network,
-        uid: this.options.uid ?? 1000,
-        gid: this.options.gid ?? 1000,
-        hiddenPaths: this.options.hiddenPaths ?? [],
-        exposedPaths: this.exposedPaths(),
         writablePaths: spec.writablePaths ?? [],
         readOnlyPaths: spec.readOnlyPaths ?? [],
         egressSocket: grant?.socketPath,
-        statusFd: STATUS_FD,
       }),
-      ...innerCommand(command, spec.args, { keepPwd: 'PWD' in spec.env, forwarder }),
+      ...innerCommand(command, spec.args, { keepPwd: 'PWD' in spec.env, rlimits: this.rlimitsFor(limits, cgroup), forwarder }),
     ];
-    const limitsPrefix = this.prlimit !== null ? prlimitArgs(this.prlimit, plan) : [];
-    const ulimits = this.prlimit !== null ? '' : ulimitScript(plan);
-    const prelude = `read -r go <&${GATE_FD} && [ "$go" = go ] || exit 125; exec ${GATE_FD}<&-; ${ulimits}exec "$@"`;
-
-    const abort = async (why: string): Promise<never> => {
+    let launched: LaunchedSandbox;
+    try {
+      launched = await launchSandbox({ bwrapPath: this.bwrapPath, argv, env, host: this.host, cgroup, stdinPipe: spec.stdin !== undefined });
+    } catch (e) {
       await cgroup?.remove();
       await grant?.release().catch(() => undefined);
-      throw unavailable(why);
-    };
-    let child: ChildProcess;
-    try {
-      child = spawn('/bin/sh', ['-c', prelude, 'sh', ...limitsPrefix, ...bwrap], {
-        cwd: '/',
-        env,
-        detached: true,
-        ...(this.host === null ? {} : { uid: this.host.uid, gid: this.host.gid }),
-        stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
-      });
-    } catch (e) {
-      return abort((e as Error).message);
+      throw unavailable((e as Error).message);
     }
-    const started = await new Promise<Error | null>((resolve) => {
-      child.once('spawn', () => resolve(null));
-      child.once('error', (e) => resolve(e));
-    });
-    if (started !== null || child.pid === undefined) return abort(started?.message ?? 'no pid');
-    const pid = child.pid;
-    if (cgroup !== null && !cgroup.addProcess(pid)) {
-      child.kill('SIGKILL');
-      return abort('cannot move the sandbox into its cgroup');
+    if (spec.stdin !== undefined && launched.child.stdin) {
+      launched.child.stdin.on('error', () => undefined);
+      launched.child.stdin.end(spec.stdin);
     }
-    (child.stdio[GATE_FD] as Writable).end('go\n');
-    const initPid = await readInitPid(child);
-    if (initPid === null) {
-      child.kill('SIGKILL');
-      const detail = await firstStderr(child);
-      return abort(`bubblewrap did not start${detail === '' ? '' : `: ${detail}`}`);
-    }
-    if (spec.stdin !== undefined && child.stdin) {
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(spec.stdin);
-    }
-    return new BubblewrapSleeve(child, pid, initPid, {
-      cwd: spec.cwd,
-      writablePaths: spec.writablePaths ?? [],
-      limits,
-      cgroup,
-      grant,
-      monitorIntervalMs: this.options.monitorIntervalMs ?? 200,
-      diskCheckIntervalMs: this.options.diskCheckIntervalMs ?? 2000,
-      maxLineChars: this.options.maxLineChars,
-      lineHighWater: this.options.lineHighWater,
-    });
+    return this.sleeveOf({ launched, cgroup }, { cwd: spec.cwd, writablePaths: spec.writablePaths ?? [], limits, grant });
   }
 }
 
@@ -284,40 +320,3 @@ function isDirectory(path: string): boolean {
     return false;
   }
 }
-
-/** The host pid of the sandbox's init from bwrap's JSON status, or null if bwrap ended first. */
-function readInitPid(child: ChildProcess): Promise<number | null> {
-  const status = child.stdio[STATUS_FD] as Readable;
-  return new Promise((resolve) => {
-    let text = '';
-    const done = (pid: number | null): void => {
-      clearTimeout(timer);
-      status.off('data', onData);
-      status.resume();
-      resolve(pid);
-    };
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString('utf8');
-      const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
-      if (m !== null) done(Number(m[1]));
-    };
-    const timer = setTimeout(() => done(null), START_TIMEOUT_MS);
-    status.on('data', onData);
-    status.once('end', () => done(null));
-    child.once('exit', () => setImmediate(() => done(null)));
-  });
-}
-
-/** The first stderr text of a child that failed to start (for the error message). */
-function firstStderr(child: ChildProcess): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const timer = setTimeout(() => resolve(text.trim()), 500);
-    child.stderr?.on('data', (c: Buffer) => (text += c.toString('utf8')));
-    child.stderr?.once('end', () => {
-      clearTimeout(timer);
-      resolve(text.trim().split('\n')[0] ?? '');
-    });
-  });
-}
-

@@ -37,7 +37,8 @@ describe('bwrapArgs', () => {
     expect(rootRo).toBeGreaterThanOrEqual(0);
     expect(at(args, '--tmpfs', '/root')).toBeGreaterThan(rootRo);
     expect(hideWork).toBeGreaterThan(rootRo);
-    expect(at(args, '--ro-bind', '/dev/null', cred)).toBeGreaterThan(rootRo);
+    // the credential lies inside the hidden work dir: hidden by its tmpfs, not mounted again
+    expect(at(args, '--ro-bind', '/dev/null', cred)).toBe(-1);
     expect(bindWs).toBeGreaterThan(hideWork);
     expect(at(args, '--remount-ro', work)).toBeGreaterThan(bindWs);
     expect(roHooks).toBeGreaterThan(bindWs);
@@ -45,6 +46,19 @@ describe('bwrapArgs', () => {
     expect(args).toContain('--die-with-parent');
     expect(args).toContain('--new-session');
     expect(args.slice(-2)).toEqual(['--chdir', ws]);
+  });
+
+  it('hides a hidden place inside another one once (a node work dir inside the HQ data dir), again only under a bind', () => {
+    const data = join(root, 'data');
+    const node = join(data, 'node');
+    const ws2 = join(node, 'workspaces', 'b');
+    const inner = join(ws2, 'secret');
+    mkdirSync(inner, { recursive: true });
+    const args = bwrapArgs({ ...base, cwd: ws2, home: ws2, readOnlyPaths: [], hiddenPaths: [data, node, inner], network: 'none' });
+    expect(at(args, '--tmpfs', data)).toBeGreaterThanOrEqual(0);
+    expect(at(args, '--tmpfs', node)).toBe(-1);
+    expect(at(args, '--remount-ro', node)).toBe(-1);
+    expect(at(args, '--tmpfs', inner)).toBeGreaterThan(at(args, '--bind', ws2, ws2));
   });
 
   it('keeps the installation visible under /tmp (read-only), with hidden paths inside it still hidden', () => {
@@ -71,10 +85,22 @@ describe('bwrapArgs', () => {
     expect(at(args, '--tmpfs', '/home/agent')).toBeGreaterThan(at(args, '--tmpfs', '/home'));
   });
 
-  it('runs the command through env -u PWD, or through the forwarder wrapper', () => {
-    expect(innerCommand('/usr/bin/node', ['a.js'], { keepPwd: false })).toEqual(['/usr/bin/env', '-u', 'PWD', '--', '/usr/bin/node', 'a.js']);
+  it('runs the command through a shell that sets rlimits and drops PWD, directly, or through the forwarder wrapper', () => {
+    expect(innerCommand('/usr/bin/node', ['a.js'], { keepPwd: false })).toEqual(['/bin/sh', '-c', 'unset PWD; exec "$@"', 'sh', '/usr/bin/node', 'a.js']);
+    expect(innerCommand('/usr/bin/node', ['a.js'], { keepPwd: true })).toEqual(['/usr/bin/node', 'a.js']);
+    const limited = innerCommand('/usr/bin/node', ['a.js'], { keepPwd: true, rlimits: 'ulimit -n 64 || exit 125; ' });
+    expect(limited).toEqual(['/bin/sh', '-c', 'ulimit -n 64 || exit 125; exec "$@"', 'sh', '/usr/bin/node', 'a.js']);
     const wrapped = innerCommand('/usr/bin/node', ['a.js'], { keepPwd: false, forwarder: { nodePath: '/n', script: '/f.mjs' } });
     expect(wrapped.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(wrapped.slice(3)).toEqual(['/n', '/f.mjs', '/usr/bin/node', 'a.js']);
+  });
+
+  it('binds anchor slots at their paths and waits on the block fd without a working directory', () => {
+    const slot = join(root, 'pool', 'e1', '0');
+    const args = bwrapArgs({ ...base, cwd: null, home: undefined, readOnlyPaths: [], network: 'none', anchors: [{ slot, path: join(work, 'workspaces') }], blockFd: 3 });
+    expect(at(args, '--bind', slot, join(work, 'workspaces'))).toBeGreaterThan(at(args, '--tmpfs', work));
+    expect(at(args, '--remount-ro', work)).toBeGreaterThan(at(args, '--bind', slot));
+    expect(at(args, '--block-fd', '3')).toBeGreaterThan(0);
+    expect(args).not.toContain('--chdir');
   });
 });

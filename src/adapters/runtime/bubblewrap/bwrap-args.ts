@@ -9,8 +9,17 @@ export const EGRESS_PROXY_PORT = 3128;
 /** Places always hidden behind an empty tmpfs. */
 export const ALWAYS_HIDDEN = ['/root', '/home'] as const;
 
+/** A bind of `slot` (host) at `path` (inside): the warm pool's anchor slots. */
+export interface AnchorBind {
+  readonly slot: string;
+  readonly path: string;
+}
+
 export interface BwrapPlan {
-  readonly cwd: string;
+  /** The workspace, bound read-write at its own path and made the working directory; null: none. */
+  readonly cwd: string | null;
+  /** Read-write binds of other host directories at these paths (the warm pool's slots). */
+  readonly anchors?: readonly AnchorBind[] | undefined;
   readonly home: string | undefined;
   readonly network: NetworkMode;
   readonly uid: number;
@@ -27,6 +36,8 @@ export interface BwrapPlan {
   readonly exposedPaths?: readonly string[] | undefined;
   /** File descriptor bwrap reports the sandbox's pid and exit code on. */
   readonly statusFd?: number | undefined;
+  /** File descriptor bwrap waits on (after building the sandbox) before it runs the command. */
+  readonly blockFd?: number | undefined;
 }
 
 /** `a` is `b` or lies below it. */
@@ -59,9 +70,21 @@ function hide(path: string): string[] {
  * over a writable parent.
  */
 export function bwrapArgs(plan: BwrapPlan): string[] {
-  const cwd = resolve(plan.cwd);
-  const binds = [cwd, ...plan.writablePaths.map((p) => resolve(p))];
-  const hidden = [...ALWAYS_HIDDEN, ...plan.hiddenPaths.map((p) => resolve(p))];
+  const cwd = plan.cwd === null ? null : resolve(plan.cwd);
+  const pairs = [
+    ...[...(cwd === null ? [] : [cwd]), ...plan.writablePaths.map((p) => resolve(p))].map((p) => ({ slot: p, path: p })),
+    ...(plan.anchors ?? []).map((a) => ({ slot: resolve(a.slot), path: resolve(a.path) })),
+  ];
+  const binds = pairs.map((b) => b.path);
+  const wanted = [...new Set([...ALWAYS_HIDDEN, ...plan.hiddenPaths.map((p) => resolve(p))])];
+  // A hidden place inside another one is already hidden by the outer tmpfs (a node's work dir
+  // inside HQ's data dir), unless a bind re-exposes a parent of it: then it is hidden again
+  // after that bind. Mounting both would make bwrap remount a path that does not exist as a
+  // mount in the new root (EINVAL).
+  const reExposed = [...binds, ...(plan.exposedPaths ?? []).map((p) => resolve(p))];
+  const hidden = wanted.filter(
+    (h) => !wanted.some((outer) => outer !== h && isWithin(h, outer)) || reExposed.some((b) => isWithin(h, b) && h !== b),
+  );
   const covered = ['/tmp', ...hidden];
   const exposed = (plan.exposedPaths ?? [])
     .map((p) => resolve(p))
@@ -104,7 +127,7 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   }
 
   for (const e of exposed) args.push('--ro-bind', e, e);
-  for (const b of binds) args.push('--bind', b, b);
+  for (const b of pairs) args.push('--bind', b.slot, b.path);
   for (const h of hiddenInsideBinds) args.push(...hide(h));
   // Hidden places stay empty and read-only (the tmpfs was writable only to make mount points).
   // (Not where a bind or HOME sits on the very same path: that mount would be remounted instead.)
@@ -116,7 +139,8 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     args.push('--bind', plan.egressSocket, EGRESS_SOCKET_IN_SLEEVE);
   }
   if (plan.statusFd !== undefined) args.push('--json-status-fd', String(plan.statusFd));
-  args.push('--chdir', cwd);
+  if (plan.blockFd !== undefined) args.push('--block-fd', String(plan.blockFd));
+  if (cwd !== null) args.push('--chdir', cwd);
   return args;
 }
 
@@ -133,21 +157,24 @@ function waitForListener(port: number): string {
 }
 
 /**
- * The command as run inside: bwrap always sets PWD, which the caller did not ask for, so it is
- * removed again (`env -u PWD`); `allowlist` sleeves start the egress forwarder first and wait
- * until it listens.
+ * The command as run inside. A first shell sets the sleeve's rlimits (`rlimits`, from
+ * `ulimitScript`) and drops PWD, which bwrap always sets but the caller did not ask for; without
+ * either the command runs directly. `allowlist` sleeves start the egress forwarder first (under
+ * the same rlimits) and wait until it listens.
  */
 export function innerCommand(
   command: string,
   args: readonly string[],
-  opts: { keepPwd: boolean; forwarder?: { nodePath: string; script: string } | undefined },
+  opts: { keepPwd: boolean; rlimits?: string | undefined; forwarder?: { nodePath: string; script: string } | undefined },
 ): string[] {
+  const unset = opts.keepPwd ? '' : 'unset PWD; ';
+  const rlimits = opts.rlimits ?? '';
   if (opts.forwarder !== undefined) {
-    const unset = opts.keepPwd ? '' : 'unset PWD; ';
     const script =
-      `${unset}"$0" "$1" ${EGRESS_PROXY_PORT} ${EGRESS_SOCKET_IN_SLEEVE} & shift; ` +
+      `${rlimits}${unset}"$0" "$1" ${EGRESS_PROXY_PORT} ${EGRESS_SOCKET_IN_SLEEVE} & shift; ` +
       `${waitForListener(EGRESS_PROXY_PORT)}; exec "$@"`;
     return ['/bin/sh', '-c', script, opts.forwarder.nodePath, opts.forwarder.script, command, ...args];
   }
-  return opts.keepPwd ? [command, ...args] : ['/usr/bin/env', '-u', 'PWD', '--', command, ...args];
+  if (rlimits === '' && opts.keepPwd) return [command, ...args];
+  return ['/bin/sh', '-c', `${rlimits}${unset}exec "$@"`, 'sh', command, ...args];
 }

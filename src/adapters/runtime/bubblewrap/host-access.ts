@@ -1,4 +1,5 @@
-import { chmod, lchown, lstat, readdir, stat } from 'node:fs/promises';
+import { chmodSync, lchownSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { lchown, lstat, readdir } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 
@@ -54,11 +55,49 @@ export async function chownTree(root: string, who: HostIdentity): Promise<void> 
 }
 
 /**
+ * `chownTree` done synchronously for small trees (a claim of a warm sleeve must not wait on the
+ * thread pool once per file): walks at most `maxEntries` entries without yielding, and returns
+ * false, having changed nothing it could not finish, when the tree is bigger (then use
+ * `chownTree`, which does not block the event loop for long).
+ */
+export function chownSmallTreeSync(root: string, who: HostIdentity, maxEntries = 256): boolean {
+  const stack = [resolve(root)];
+  const todo: string[] = [];
+  let seen = 0;
+  while (stack.length > 0) {
+    const path = stack.pop()!;
+    if (++seen > maxEntries) return false;
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch {
+      continue;
+    }
+    if (st.uid !== who.uid || st.gid !== who.gid) todo.push(path);
+    if (!st.isDirectory()) continue;
+    try {
+      for (const n of readdirSync(path)) stack.push(join(path, n));
+    } catch {
+      // unreadable: skip
+    }
+  }
+  for (const p of todo) {
+    try {
+      lchownSync(p, who.uid, who.gid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return true;
+}
+
+/**
  * Makes every directory above `path` searchable by `who` (adds the search bit for others where
  * `who` has none), so that bwrap, running as `who`, can reach a bind source. Search without read
- * reveals no names; what lies below keeps its own permissions.
+ * reveals no names; what lies below keeps its own permissions. Synchronous: a handful of stat
+ * calls, done on every sleeve start.
  */
-export async function ensureSearchable(path: string, who: HostIdentity): Promise<void> {
+export function ensureSearchable(path: string, who: HostIdentity): void {
   const dirs: string[] = [];
   for (let d = dirname(resolve(path)); ; d = dirname(d)) {
     dirs.push(d);
@@ -67,11 +106,17 @@ export async function ensureSearchable(path: string, who: HostIdentity): Promise
   for (const d of dirs.reverse()) {
     let st;
     try {
-      st = await stat(d);
+      st = statSync(d);
     } catch {
       return;
     }
     const bit = st.uid === who.uid ? 0o100 : st.gid === who.gid ? 0o010 : 0o001;
-    if ((st.mode & bit) === 0) await chmod(d, (st.mode & 0o7777) | 0o001).catch(() => undefined);
+    if ((st.mode & bit) === 0) {
+      try {
+        chmodSync(d, (st.mode & 0o7777) | 0o001);
+      } catch {
+        // left as it is: bwrap then reports the path it cannot reach
+      }
+    }
   }
 }

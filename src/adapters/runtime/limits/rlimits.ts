@@ -21,22 +21,15 @@ export function rlimitPlan(limits: SleeveLimits, cgroup: { memory: boolean; pids
   };
 }
 
-/** `prlimit` arguments that set the plan on the program it runs (soft = hard). */
-export function prlimitArgs(prlimitPath: string, plan: RlimitPlan): string[] {
-  const args: string[] = [];
-  if (plan.fileSizeBytes !== null) args.push(`--fsize=${plan.fileSizeBytes}`);
-  if (plan.openFiles !== null) args.push(`--nofile=${plan.openFiles}`);
-  if (plan.processes !== null) args.push(`--nproc=${plan.processes}`);
-  if (plan.addressSpaceBytes !== null) args.push(`--as=${plan.addressSpaceBytes}`);
-  return args.length === 0 ? [] : [prlimitPath, ...args, '--'];
-}
-
-/** The same plan as POSIX-shell `ulimit` commands (file size in 512-byte blocks). */
+/**
+ * The plan as POSIX-shell `ulimit` commands (file size in 512-byte blocks; soft = hard).
+ * The process limit is `-u` in bash and `-p` in dash, so both are tried.
+ */
 export function ulimitScript(plan: RlimitPlan): string {
   const parts: string[] = [];
   if (plan.fileSizeBytes !== null) parts.push(`ulimit -f ${Math.max(1, Math.floor(plan.fileSizeBytes / 512))}`);
   if (plan.openFiles !== null) parts.push(`ulimit -n ${plan.openFiles}`);
-  if (plan.processes !== null) parts.push(`ulimit -u ${plan.processes} 2>/dev/null`);
+  if (plan.processes !== null) parts.push(`{ ulimit -u ${plan.processes} 2>/dev/null || ulimit -p ${plan.processes}; }`);
   if (plan.addressSpaceBytes !== null) parts.push(`ulimit -v ${Math.floor(plan.addressSpaceBytes / 1024)}`);
   return parts.map((p) => `${p} || exit 125; `).join('');
 }

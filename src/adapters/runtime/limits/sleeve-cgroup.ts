@@ -156,17 +156,22 @@ export class SleeveCgroup {
     return { oomKills, memoryLimitHits, pidsLimitHits };
   }
 
-  /** Removes the cgroup directories; retries briefly while the last processes are reaped. */
+  /**
+   * Removes the cgroup directories; retries while the last processes are reaped (the sandbox's
+   * init may still be exiting when bwrap has already reported), first at once, then backing off
+   * to 5 ms.
+   */
   async remove(timeoutMs = 2000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (const dir of new Set(this.dirs.values())) {
-      for (;;) {
+      for (let attempt = 0; ; attempt++) {
         try {
           if (existsSync(dir)) rmdirSync(dir);
           break;
         } catch {
           if (Date.now() >= deadline) break;
-          await new Promise((r) => setTimeout(r, 5));
+          if (attempt < 3) await new Promise((r) => setImmediate(r));
+          else await new Promise((r) => setTimeout(r, attempt < 8 ? 1 : 5));
         }
       }
     }

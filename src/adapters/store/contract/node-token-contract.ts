@@ -211,5 +211,14 @@ export function nodeTokenContract(env: EnvGetter): void {
       await e.store.revokeToken({ id: admin.id, nowMs: 5, actor: 'a' });
       expect(await e.store.hasAdminToken()).toBe(false);
     });
+
+    it('ensureSecret stores the first candidate and returns it to every later caller', async () => {
+      const e = env();
+      expect(await e.store.ensureSecret({ name: 'k', candidate: 'first', nowMs: 1 })).toBe('first');
+      expect(await e.store.ensureSecret({ name: 'k', candidate: 'second', nowMs: 2 })).toBe('first');
+      const raced = await Promise.all(['a', 'b', 'c'].map((c) => e.store.ensureSecret({ name: 'r', candidate: c, nowMs: 3 })));
+      expect(new Set(raced).size).toBe(1);
+      expect(await e.store.ensureSecret({ name: 'other', candidate: 'x', nowMs: 4 })).toBe('x');
+    });
   });
 }

@@ -116,6 +116,26 @@ export interface SettingsTable {
   killswitch_changed_by: string | null;
 }
 
+export interface HqSecretsTable {
+  name: string;
+  value: string;
+  created_at: Int8;
+}
+
+export interface NodeCommandsTable {
+  id: string;
+  node_id: string;
+  task_id: string;
+  kind: string;
+  args: string;
+  state: string;
+  result: string | null;
+  error: string | null;
+  actor: string;
+  created_at: Int8;
+  updated_at: Int8;
+}
+
 export interface Database {
   tasks: TasksTable;
   task_labels: TaskLabelsTable;
@@ -126,4 +146,6 @@ export interface Database {
   nodes: NodesTable;
   tokens: TokensTable;
   settings: SettingsTable;
+  hq_secrets: HqSecretsTable;
+  node_commands: NodeCommandsTable;
 }

@@ -11,6 +11,7 @@ const ITERATION_EVENTS: Readonly<Record<IterationReport['kind'], EventType>> = {
   started: 'iteration.started',
   finished: 'iteration.finished',
   usage: 'iteration.usage-reported',
+  snapshot: 'workspace.snapshotted',
 };
 
 /**

@@ -1,6 +1,7 @@
 import type { TokenKind, TokenRecord } from '../../../core/auth.js';
 import type { EventType, NewEvent, StoredEvent } from '../../../core/events.js';
 import type { FleetNode, NodeResources, NodeScheduling } from '../../../core/node.js';
+import type { NodeCommand } from '../../../core/node-command.js';
 import type { Page, PageRequest } from '../../../core/page.js';
 import type {
   AttemptCompletion,
@@ -9,7 +10,9 @@ import type {
   LeaseClaimInput,
   LeaseRenewal,
   LogLine,
+  NewNodeCommand,
   NewToken,
+  NodeCommandOutcome,
   NodeRegistration,
   ProgressReport,
   ReapResult,
@@ -30,6 +33,8 @@ import * as sched from './scheduling-ops.js';
 import type { SqlContext } from './sql-context.js';
 import * as tasks from './task-ops.js';
 import * as tokens from './token-ops.js';
+import { ensureSecret } from './secret-ops.js';
+import * as commands from './node-command-ops.js';
 
 /**
  * The Store on any SQL database Kysely speaks. Dialect-neutral: a subclass supplies the
@@ -172,5 +177,27 @@ export abstract class SqlStore implements Store {
   }
   hasAdminToken(): Promise<boolean> {
     return tokens.hasAdminToken(this.ctx);
+  }
+  ensureSecret(input: { name: string; candidate: string; nowMs: number }): Promise<string> {
+    return ensureSecret(this.ctx, input);
+  }
+
+  enqueueNodeCommand(input: NewNodeCommand): Promise<NodeCommand> {
+    return commands.enqueueNodeCommand(this.ctx, input);
+  }
+  getNodeCommand(id: string): Promise<NodeCommand | null> {
+    return commands.getNodeCommand(this.ctx, id);
+  }
+  takeNodeCommands(input: { nodeId: string; limit: number; nowMs: number }): Promise<readonly NodeCommand[]> {
+    return commands.takeNodeCommands(this.ctx, input);
+  }
+  finishNodeCommand(input: NodeCommandOutcome): Promise<NodeCommand> {
+    return commands.finishNodeCommand(this.ctx, input);
+  }
+  listNodeCommands(input: { taskId: string } & PageRequest): Promise<Page<NodeCommand>> {
+    return commands.listNodeCommands(this.ctx, input);
+  }
+  workspaceNodeOf(taskId: string): Promise<string | null> {
+    return commands.workspaceNodeOf(this.ctx, taskId);
   }
 }

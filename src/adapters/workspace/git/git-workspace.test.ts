@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,49 +41,77 @@ describe('GitWorkspaces', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  it('makes a worktree on cortical/<taskId> and leaves the user checkout alone', async () => {
+  it('makes a clone of its own on cortical/<taskId> and leaves the user repository alone', async () => {
     writeFileSync(join(repo, 'uncommitted.txt'), 'user work\n');
     const headBefore = run(repo, 'rev-parse', 'HEAD');
     const statusBefore = run(repo, 'status', '--porcelain');
+    const refsBefore = run(repo, 'for-each-ref');
     const p = await ws.prepare({ taskId: 't1', prompt: 'do it', repo: { path: repo, baseRef: null } });
     expect(p.path).toBe(join(workDir, 'workspaces', 't1'));
     expect(p.branch).toBe('cortical/t1');
     expect(p.resumed).toBe(false);
-    // The sleeve may write the shared git dir (objects, refs) and its HOME, never hooks or config.
-    const gitDir = realpathSync(join(repo, '.git'));
-    expect(p.writablePaths).toEqual([p.homePath, gitDir]);
-    expect(p.readOnlyPaths).toEqual([join(gitDir, 'hooks'), join(gitDir, 'config')]);
+    // The sleeve writes its workspace and HOME only: the clone's config and hooks stay the node's.
+    expect(p.writablePaths).toEqual([p.homePath]);
+    expect(p.readOnlyPaths).toEqual([join(p.path, '.git', 'config'), join(p.path, '.git', 'hooks')]);
     expect(run(p.path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('cortical/t1');
     expect(run(p.path, 'rev-parse', 'HEAD')).toBe(headBefore);
+    // A clone of its own: no alternates, no hard links into the user's objects, no worktree.
+    expect(existsSync(join(p.path, '.git', 'objects', 'info', 'alternates'))).toBe(false);
+    expect(run(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length).toBe(1);
     expect(run(repo, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
     expect(run(repo, 'rev-parse', 'HEAD')).toBe(headBefore);
     expect(run(repo, 'status', '--porcelain')).toBe(statusBefore);
-    expect(run(repo, 'branch', '--format=%(refname:short)').split('\n').sort()).toEqual(['cortical/t1', 'feature', 'main']);
+    expect(run(repo, 'for-each-ref')).toBe(refsBefore);
     expect(readFileSync(join(p.path, '.cstack', 'CURRENT.md'), 'utf8')).toContain('do it');
     expect(existsSync(join(p.path, '.cstack', 'PLAN.md'))).toBe(true);
     expect(existsSync(join(p.path, '.cstack', 'MEMORY.md'))).toBe(true);
+    expect(run(p.path, 'status', '--porcelain')).toBe(''); // .cstack/ is excluded
     expect(existsSync(p.homePath)).toBe(true);
     run(repo, 'fsck', '--strict');
   });
 
-  it('starts from baseRef and reuses the workspace (resume) and the branch', async () => {
+  it('publishes checkpoints to cortical/<taskId> only, and a new clone resumes from the published branch', async () => {
     const featureHead = run(repo, 'rev-parse', 'feature');
-    const p = await ws.prepare({ taskId: 't2', prompt: 'x', repo: { path: repo, baseRef: 'feature' } });
+    const main = run(repo, 'rev-parse', 'main');
+    const request = { taskId: 't2', prompt: 'x', repo: { path: repo, baseRef: 'feature' } };
+    const p = await ws.prepare(request);
     expect(run(p.path, 'rev-parse', 'HEAD')).toBe(featureHead);
     writeFileSync(join(p.path, '.cstack', 'PLAN.md'), 'my plan\n');
     writeFileSync(join(p.path, 'work.txt'), 'w\n');
     run(p.path, 'add', 'work.txt');
     run(p.path, 'commit', '-q', '-m', 'agent work');
-    const again = await ws.prepare({ taskId: 't2', prompt: 'x', repo: { path: repo, baseRef: 'feature' } });
+    writeFileSync(join(p.path, 'left-over.txt'), 'uncommitted\n');
+    const pub = await ws.publish(p, request, 'cortical: checkpoint after iteration 1');
+    expect(pub).toMatchObject({ committed: true, error: null });
+    expect(run(repo, 'rev-parse', 'cortical/t2')).toBe(pub.commit);
+    expect(run(repo, 'show', 'cortical/t2:left-over.txt')).toBe('uncommitted');
+    expect(run(repo, 'ls-tree', '-r', '--name-only', 'cortical/t2')).not.toContain('.cstack');
+    expect(run(repo, 'log', '-1', '--format=%s', 'cortical/t2')).toBe('cortical: checkpoint after iteration 1');
+    // nothing new: no commit, same branch head
+    expect(await ws.publish(p, request, 'again')).toMatchObject({ committed: false, commit: pub.commit, error: null });
+
+    const again = await ws.prepare(request);
     expect(again.resumed).toBe(true);
     expect(readFileSync(join(p.path, '.cstack', 'PLAN.md'), 'utf8')).toBe('my plan\n');
-    // the worktree is gone but the branch stays: the branch is checked out again
-    run(repo, 'worktree', 'remove', '--force', p.path);
-    const third = await ws.prepare({ taskId: 't2', prompt: 'x', repo: { path: repo, baseRef: 'feature' } });
+    // The workspace is gone (another node, or GC): a fresh clone continues the published branch.
+    rmSync(p.path, { recursive: true, force: true });
+    const third = await ws.prepare(request);
     expect(third.resumed).toBe(false);
     expect(readFileSync(join(third.path, 'work.txt'), 'utf8')).toBe('w\n');
+    expect(readFileSync(join(third.path, 'left-over.txt'), 'utf8')).toBe('uncommitted\n');
     expect(run(repo, 'rev-parse', 'feature')).toBe(featureHead);
+    expect(run(repo, 'rev-parse', 'main')).toBe(main);
+    expect(run(repo, 'branch', '--format=%(refname:short)').split('\n').sort()).toEqual(['cortical/t2', 'feature', 'main']);
     run(repo, 'fsck', '--strict');
+  });
+
+  it('writeHomeFile replaces a file atomically inside HOME and refuses paths outside it', async () => {
+    const p = await ws.prepare({ taskId: 't4', prompt: 'x', repo: null });
+    await ws.writeHomeFile(p.homePath, '.cortical/task-token', 'one\n');
+    await ws.writeHomeFile(p.homePath, '.cortical/task-token', 'two\n');
+    expect(readFileSync(join(p.homePath, '.cortical', 'task-token'), 'utf8')).toBe('two\n');
+    await expect(ws.writeHomeFile(p.homePath, '../escape', 'x')).rejects.toThrow(/not a path inside/);
+    expect(existsSync(join(p.homePath, '..', 'escape'))).toBe(false);
   });
 
   it.each([

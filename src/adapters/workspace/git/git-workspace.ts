@@ -1,21 +1,23 @@
 import { clearWorkspaceFinished, markWorkspaceFinished } from './finished-marker.js';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
-import { CorticalError } from '../../../core/errors.js';
+import { appendFile, chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import type {
   GuidanceEntry,
+  PublishResult,
   PreparedWorkspace,
   WorkspaceRequest,
   Workspaces,
 } from '../../../core/ports/workspace.js';
 import { gitFingerprint, STACK_DIR, treeFingerprint } from './fingerprint.js';
-import { git } from './git.js';
+import { prepareClone, publishClone, workspaceFailed } from './task-clone.js';
 
 export const BRANCH_PREFIX = 'cortical/';
 
-function workspaceFailed(message: string, details: Record<string, unknown> = {}): CorticalError {
-  return new CorticalError('VALIDATION_FAILED', message, { reason: 'workspace_failed', ...details });
+
+function isWithin(a: string, b: string): boolean {
+  const rb = resolve(b);
+  return a === rb || a.startsWith(rb + sep);
 }
 
 function guidanceMarker(seq: number): string {
@@ -23,9 +25,9 @@ function guidanceMarker(seq: number): string {
 }
 
 /**
- * Workspaces under `<workDir>/workspaces/<taskId>`: a git worktree on `cortical/<taskId>` when
- * the task names a repository (made with `git worktree add`, so the user's checkout, index and
- * other branches stay as they are), else a plain directory. Reused when it exists (resume).
+ * Workspaces under `<workDir>/workspaces/<taskId>`: a clone on `cortical/<taskId>` when the task
+ * names a repository (fetched through HQ's git URL, or from the repository's path), published
+ * back to that branch only; else a plain directory. Reused when it exists (resume).
  */
 export class GitWorkspaces implements Workspaces {
   constructor(private readonly workDir: string) {}
@@ -44,61 +46,35 @@ export class GitWorkspaces implements Workspaces {
       await mkdir(path, { recursive: true });
     } else {
       branch = `${BRANCH_PREFIX}${request.taskId}`;
-      resumed = await this.prepareWorktree(request.repo.path, request.repo.baseRef, branch, path);
+      resumed = await prepareClone({ repo: request.repo, remote: request.remote ?? null, branch, path });
     }
     await this.ensureStack(path, request.prompt);
     if (resumed) await clearWorkspaceFinished(path);
     const writablePaths = [homePath];
-    const readOnlyPaths: string[] = [];
-    if (request.repo !== null) {
-      // A worktree writes objects and refs into the repository's shared git directory; its hooks
-      // and config stay read-only so an agent cannot plant code that runs outside its sleeve.
-      const common = await git(['-C', path, 'rev-parse', '--path-format=absolute', '--git-common-dir']);
-      if (common.ok) {
-        const commonDir = common.stdout.trim();
-        writablePaths.push(commonDir);
-        readOnlyPaths.push(resolve(commonDir, 'hooks'), resolve(commonDir, 'config'));
-      }
-    }
+    // The node runs git in the clone: its config and hooks stay the node's, read-only in sleeves,
+    // so an agent cannot plant a hook, filter or fsmonitor command that runs outside its sleeve.
+    const readOnlyPaths = request.repo === null ? [] : [join(path, '.git', 'config'), join(path, '.git', 'hooks')];
+    if (request.repo !== null) await mkdir(join(path, '.git', 'hooks'), { recursive: true });
     return { path, homePath, branch, resumed, writablePaths, readOnlyPaths };
+  }
+
+  async publish(ws: PreparedWorkspace, request: WorkspaceRequest, message: string): Promise<PublishResult> {
+    if (request.repo === null || ws.branch === null) return { commit: null, committed: false, error: null };
+    return publishClone({ path: ws.path, repo: request.repo, remote: request.remote ?? null, branch: ws.branch, message });
+  }
+
+  async writeHomeFile(homePath: string, relativePath: string, content: string): Promise<void> {
+    const target = resolve(homePath, relativePath);
+    if (!isWithin(target, homePath) || target === resolve(homePath)) throw new Error(`${relativePath} is not a path inside ${homePath}`);
+    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+    const tmp = `${target}.${process.pid}.tmp`;
+    await writeFile(tmp, content, { mode: 0o644 });
+    await chmod(tmp, 0o644);
+    await rename(tmp, target);
   }
 
   markFinished(workspacePath: string, atMs: number, outcome: string): Promise<void> {
     return markWorkspaceFinished(workspacePath, atMs, outcome);
-  }
-
-  private async prepareWorktree(repoPath: string, baseRef: string | null, branch: string, path: string): Promise<boolean> {
-    if (!isAbsolute(repoPath)) throw workspaceFailed(`repository path must be absolute: ${repoPath}`, { repo: repoPath });
-    const st = await stat(repoPath).catch(() => null);
-    if (st === null || !st.isDirectory()) {
-      throw workspaceFailed(`repository ${repoPath} does not exist or is not a directory`, { repo: repoPath });
-    }
-    const top = await git(['-C', repoPath, 'rev-parse', '--git-dir']);
-    if (!top.ok) throw workspaceFailed(`${repoPath} is not a git repository`, { repo: repoPath });
-
-    if (existsSync(path)) {
-      const inside = await git(['-C', path, 'rev-parse', '--show-toplevel']);
-      if (inside.ok && resolve(inside.stdout.trim()) === path) return true;
-      // A directory left by an interrupted attempt before the worktree existed: start over if empty.
-      const left = await readdir(path).catch(() => ['?']);
-      if (left.length > 0) throw workspaceFailed(`${path} exists but is not a worktree of ${repoPath}`, { path });
-      await rm(path, { recursive: true, force: true });
-    }
-    await mkdir(resolve(path, '..'), { recursive: true });
-    await git(['-C', repoPath, 'worktree', 'prune']);
-    const exists = await git(['-C', repoPath, 'show-ref', '--verify', '--quiet', `refs/heads/${branch}`]);
-    let added;
-    if (exists.ok) {
-      added = await git(['-C', repoPath, 'worktree', 'add', path, branch]);
-    } else {
-      const base = baseRef ?? 'HEAD';
-      if (base.startsWith('-')) throw workspaceFailed(`invalid base ref '${base}'`, { baseRef: base });
-      const commit = await git(['-C', repoPath, 'rev-parse', '--verify', '--quiet', `${base}^{commit}`]);
-      if (!commit.ok) throw workspaceFailed(`base ref '${base}' not found in ${repoPath}`, { baseRef: base });
-      added = await git(['-C', repoPath, 'worktree', 'add', '-b', branch, path, commit.stdout.trim()]);
-    }
-    if (!added.ok) throw workspaceFailed(`git worktree add failed: ${added.stderr.trim()}`, { repo: repoPath });
-    return false;
   }
 
   private async ensureStack(path: string, prompt: string): Promise<void> {

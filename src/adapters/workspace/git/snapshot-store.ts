@@ -45,10 +45,11 @@ export async function must(p: Promise<GitResult>, what: string): Promise<string>
 }
 
 /**
- * Opens a workspace's snapshot store. A linked git worktree keeps its snapshots as refs in its
- * repository; anything else (a plain directory, or a directory with a repository of its own)
- * uses the private `.cstack/snapshots.git` (created on first use), whose work tree is the
- * workspace and which never reads or writes the directory's own `.git`.
+ * Opens a workspace's snapshot store. A task's clone (the workspace is the top of its own
+ * repository) or a linked git worktree keeps its snapshots as refs in that repository; a plain
+ * directory (or one that already has a private store) uses the private `.cstack/snapshots.git`
+ * (created on first use), whose work tree is the workspace and which never reads or writes the
+ * directory's own `.git`.
  */
 export async function openSnapshotStore(realDir: string): Promise<SnapshotStore> {
   const taskId = basename(realDir);
@@ -57,13 +58,14 @@ export async function openSnapshotStore(realDir: string): Promise<SnapshotStore>
   const storeDir = join(realDir, PLAIN_STORE);
   const hasStore = (await lstat(storeDir).catch(() => null))?.isDirectory() ?? false;
   const dotGit = await lstat(join(realDir, '.git')).catch(() => null);
-  if (!hasStore && dotGit?.isFile()) {
+  if (!hasStore && dotGit !== null && (dotGit.isFile() || dotGit.isDirectory())) {
     const r = await git(
       [...HARDENED_CONFIG, 'rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir', '--git-path', 'index'],
       { cwd: realDir },
     );
     const [top, gitDir, common, index] = r.stdout.trim().split('\n');
-    if (r.ok && top !== undefined && resolve(top) === realDir && gitDir !== undefined && gitDir !== common && index !== undefined) {
+    const linked = dotGit.isFile() ? gitDir !== common : gitDir === join(realDir, '.git');
+    if (r.ok && top !== undefined && resolve(top) === realDir && gitDir !== undefined && linked && index !== undefined) {
       return {
         mode: 'worktree',
         taskId,

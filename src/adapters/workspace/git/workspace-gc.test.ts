@@ -35,11 +35,24 @@ describe('workspace GC', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  /** A task workspace with `mb` MB of agent output (committed on its branch), finished `daysAgo` (null = active). */
-  const task = async (taskId: string, mb: number, daysAgo: number | null, withRepo = true): Promise<string> => {
-    const p = await ws.prepare({ taskId, prompt: 'p', repo: withRepo ? { path: repo, baseRef: null } : null });
+  /**
+   * A task workspace with `mb` MB of agent output (committed on its branch), finished `daysAgo`
+   * (null = active): a linked worktree of the user's repository (the layout of earlier versions,
+   * which GC still collects), a task clone published to `cortical/<taskId>`, or a plain directory.
+   */
+  const task = async (taskId: string, mb: number, daysAgo: number | null, withRepo: boolean | 'clone' = true): Promise<string> => {
+    let p: { path: string; homePath: string };
+    if (withRepo === true) {
+      run(repo, 'worktree', 'add', '-q', '-b', `cortical/${taskId}`, join(workDir, 'workspaces', taskId));
+      p = await ws.prepare({ taskId, prompt: 'p', repo: null }); // HOME and the cortical stack
+    } else p = await ws.prepare({ taskId, prompt: 'p', repo: withRepo === 'clone' ? { path: repo, baseRef: null } : null });
     writeFileSync(join(p.path, 'out.bin'), Buffer.alloc(mb * MB, taskId));
-    if (withRepo) {
+    if (withRepo === 'clone') {
+      writeFileSync(join(p.path, 'agent.txt'), `${taskId}\n`);
+      const request = { taskId, prompt: 'p', repo: { path: repo, baseRef: null } };
+      const prepared = await ws.prepare(request);
+      expect((await ws.publish(prepared, request, `agent ${taskId}`)).error).toBeNull();
+    } else if (withRepo) {
       writeFileSync(join(p.path, 'agent.txt'), `${taskId}\n`);
       run(p.path, 'add', 'agent.txt');
       run(p.path, 'commit', '-q', '-m', `agent ${taskId}`);
@@ -102,6 +115,32 @@ describe('workspace GC', () => {
     // a removed task can be resumed from its branch
     const again = await ws.prepare({ taskId: 'old', prompt: 'p', repo: { path: repo, baseRef: null } });
     expect(readFileSync(join(again.path, 'agent.txt'), 'utf8')).toBe('old\n');
+  });
+
+  it('frees the oldest finished task clones over quota; the user repository keeps every branch and passes fsck', async () => {
+    const tasks = [
+      ['c1', 40],
+      ['c2', 30],
+      ['c3', 20],
+      ['c4', 10],
+      ['c5', 5],
+    ] as const;
+    for (const [id, days] of tasks) await task(id, 2, days, 'clone');
+    const live = await task('c6', 2, null, 'clone');
+    const refsBefore = refs();
+    expect(refsBefore.filter((l) => l.startsWith('refs/heads/cortical/')).length).toBe(6);
+    const userBefore = userState();
+    const report = await gcWorkDir({ workDir, keepDays: null, maxTotalBytes: 7 * MB, dryRun: false, deleteBranches: false });
+    expect(report.failed).toEqual([]);
+    expect(report.removed.map((r) => `${r.taskId}:${r.kind}`)).toEqual(['c1:plain', 'c2:plain', 'c3:plain']);
+    for (const id of ['c1', 'c2', 'c3']) expect(existsSync(join(workDir, 'workspaces', id))).toBe(false);
+    for (const id of ['c4', 'c5']) expect(existsSync(join(workDir, 'workspaces', id))).toBe(true);
+    expect(existsSync(live)).toBe(true);
+    // the results stay on their branches in the user's repository
+    expect(refs()).toEqual(refsBefore);
+    expect(userState()).toEqual(userBefore);
+    expect(run(repo, 'show', 'cortical/c1:agent.txt')).toBe('c1');
+    run(repo, 'fsck', '--full', '--strict', '--no-progress');
   });
 
   it('deletes only the removed tasks cortical/* branches when asked, and their snapshot refs', async () => {

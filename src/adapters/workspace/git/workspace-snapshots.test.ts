@@ -61,7 +61,7 @@ describe('GitWorkspaceSnapshots', () => {
     writeFileSync(join(ws, '.cstack', 'NOTES.md'), 'new stack file\n');
   };
 
-  it('reverts a worktree exactly, keeps HEAD, the branch, .cstack and ignored files', async () => {
+  it('reverts a task clone exactly, keeps HEAD, the branch, .cstack and ignored files', async () => {
     const ws = await prepare('t1', true);
     changeSome(ws);
     mkdirSync(join(ws, 'node_modules'));
@@ -94,8 +94,11 @@ describe('GitWorkspaceSnapshots', () => {
     expect(refsNow.split('\n').filter((l) => !l.startsWith('refs/heads/cortical/'))).toEqual(
       refsBefore.split('\n').filter((l) => !l.startsWith('refs/heads/cortical/')),
     );
-    expect(run(repo, 'branch', '--format=%(refname:short)').split('\n').sort()).toEqual(['cortical/t1', 'feature', 'main']);
-    expect(run(repo, 'for-each-ref', '--format=%(refname)', 'refs/cortical/snapshots/t1/')).toBe(`refs/cortical/snapshots/t1/${s.id}`);
+    // the task's clone holds the snapshot refs; the user's repository gains nothing
+    expect(run(repo, 'branch', '--format=%(refname:short)').split('\n').sort()).toEqual(['feature', 'main']);
+    expect(run(repo, 'for-each-ref', '--format=%(refname)', 'refs/cortical/')).toBe('');
+    expect(run(ws, 'for-each-ref', '--format=%(refname)', 'refs/cortical/snapshots/t1/')).toBe(`refs/cortical/snapshots/t1/${s.id}`);
+    expect(run(ws, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('cortical/t1');
     run(repo, 'fsck', '--full', '--strict', '--no-progress');
   });
 

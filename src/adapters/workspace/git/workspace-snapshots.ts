@@ -76,8 +76,16 @@ export class GitWorkspaceSnapshots implements Snapshots {
   /** A tree of the working tree as it is now (not ignored files), from a copy of `baseIndex`. */
   private async currentTree(s: SnapshotStore, indexFile: string, dropStack: boolean): Promise<string> {
     const env = { GIT_INDEX_FILE: indexFile };
-    const excludes = dropStack ? [`:(exclude)${STACK_DIR}`] : SNAPSHOT_EXCLUDES;
-    await must(s.run(['add', '-A', '--', '.', ...excludes], env), 'git add');
+    // A task's clone ignores `.cstack/` (info/exclude); naming an ignored path in a pathspec
+    // makes `git add` fail, so the stack is then added on its own, forced.
+    const stackIgnored = (await s.run(['check-ignore', '-q', '--no-index', STACK_DIR], env)).ok;
+    if (stackIgnored) {
+      await must(s.run(['add', '-A', '--', '.'], env), 'git add');
+      if (!dropStack) await must(s.run(['add', '-A', '-f', '--', STACK_DIR, ...SNAPSHOT_EXCLUDES], env), 'git add');
+    } else {
+      const excludes = dropStack ? [`:(exclude)${STACK_DIR}`] : SNAPSHOT_EXCLUDES;
+      await must(s.run(['add', '-A', '--', '.', ...excludes], env), 'git add');
+    }
     if (dropStack) await must(s.run(['rm', '--cached', '-r', '-q', '-f', '--ignore-unmatch', '--', STACK_DIR], env), 'git rm');
     return (await must(s.run(['write-tree'], env), 'git write-tree')).trim();
   }

@@ -1,4 +1,5 @@
 /** `cortical run PROMPT…`: submit a task; optionally wait for it or follow it live. */
+import { TASK_TIERS, type TaskTier } from '../../../core/node-command.js';
 import { readFile } from 'node:fs/promises';
 import { Option } from 'commander';
 import type { Command } from 'commander';
@@ -54,6 +55,7 @@ interface RunFlags {
   maxFileSize?: Limit;
   maxOpenFiles?: Limit;
   diskQuota?: Limit;
+  tier?: TaskTier;
   promptFile?: string;
   wait?: boolean;
   follow?: boolean;
@@ -95,6 +97,7 @@ export function registerRunCommand(program: Command, ctx: CommandContext): void 
     .option('--max-file-size <size>', "largest file a process may write, e.g. 100m (default 4g)", sizeMbOrUnlimited)
     .option('--max-open-files <n>', "open file limit, or 'unlimited' (default 4096)", positiveIntOrUnlimited(1_048_576))
     .option('--disk-quota <size>', 'workspace disk quota, e.g. 10g (default none)', sizeMbOrUnlimited)
+    .addOption(new Option('--tier <tier>', 'risk tier; T2 and T3 snapshot the workspace before every iteration').choices([...TASK_TIERS]))
     .option('--wait', 'wait until the task ends; exit 0 only if it succeeded')
     .option('--follow', 'stream events and logs until the task ends; exit 0 only if it succeeded')
     .option('--json', 'print JSON (with --follow: one JSON object per line)')
@@ -168,6 +171,7 @@ export async function buildRequest(io: CliIo, words: string[], f: RunFlags): Pro
     ...(f.maxFileSize !== undefined && { maxFileSizeMb: limitValue(f.maxFileSize) }),
     ...(f.maxOpenFiles !== undefined && { maxOpenFiles: limitValue(f.maxOpenFiles) }),
     ...(f.diskQuota !== undefined && { diskQuotaMb: limitValue(f.diskQuota) }),
+    ...(f.tier !== undefined && { tier: f.tier }),
   };
   const checked = TaskCreateRequest.safeParse(req);
   if (!checked.success) throw new CliUsageError(`invalid task: ${z.prettifyError(checked.error)}`);

@@ -6,7 +6,7 @@ import { capabilityList, intInRange, positiveNumber, tcpPort } from '../arg-pars
 import { CliUsageError } from '../cli-errors.js';
 import type { CommandContext, GlobalOptions } from '../command-context.js';
 import { out } from '../output.js';
-import { DEFAULT_HOST, DEFAULT_PORT } from '../server-runners.js';
+import { DEFAULT_DOCKER_IMAGE, DEFAULT_HOST, DEFAULT_PORT } from '../server-runners.js';
 import type { HqReadyInfo, NodeReadyInfo, ServerRunners, UpReadyInfo } from '../server-runners.js';
 import { normaliseHqUrl, resolveDataDir, resolvePath } from '../settings.js';
 
@@ -38,10 +38,12 @@ function addNodeOptions(cmd: Command): Command {
     .option('--capabilities <list>', 'comma-separated capabilities the node advertises', capabilityList)
     .option('--slots <n>', 'tasks the node runs at once (1-1024)', intInRange(1, 1024, 'a whole number'))
     .addOption(
-      new Option('--runtime <name>', 'sleeve runtime: process (unsandboxed, the default for now), bubblewrap, auto (bubblewrap when available)')
-        .choices(['auto', 'bubblewrap', 'process'])
-        .default('process'),
+      new Option('--runtime <name>', 'sleeve runtime: auto (bubblewrap when it works here, else process), bubblewrap, docker, process (unsandboxed)')
+        .choices(['auto', 'bubblewrap', 'docker', 'process'])
+        .default('auto'),
     )
+    .option('--warm-pool <n>', 'warm bubblewrap sleeves kept per profile (0 = every sleeve starts cold)', intInRange(0, 64, 'a whole number'), 2)
+    .option('--docker-image <image>', 'image of docker sleeves (with --runtime docker)', DEFAULT_DOCKER_IMAGE)
     .option('--gc-keep-days <n>', "remove finished workspaces idle this many days, or 'off' (default 7)", keepDaysOrOff, 7)
     .option('--gc-max-gb <n>', 'keep finished workspaces within this many GiB (default: no quota)', positiveNumber);
 }
@@ -67,9 +69,11 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
     .command('up')
     .description('start HQ and a local node in one process, and point this machine\'s CLI at it');
   addNodeOptions(addListenOptions(up)).action(
-    async (o: ListenFlags & GcFlags & { name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice }) => {
+    async (o: ListenFlags & GcFlags & { name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice; dockerImage: string; warmPool: number }) => {
       const code = await runners.up({
         runtime: o.runtime,
+        dockerImage: o.dockerImage,
+        warmPool: o.warmPool,
         ...gcSettings(o),
         host: o.host,
         port: o.port,
@@ -115,7 +119,7 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
     .addHelpText('after', '\nThe HQ URL comes from the global option --hq URL (or $CORTICAL_HQ).');
   addNodeOptions(node).action(
     async (
-      o: GcFlags & { joinToken?: string; workDir?: string; dataDir?: string; name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice },
+      o: GcFlags & { joinToken?: string; workDir?: string; dataDir?: string; name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice; dockerImage: string; warmPool: number },
       cmd: Command,
     ) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
@@ -127,6 +131,8 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
       const joinToken = (o.joinToken ?? io.env['CORTICAL_JOIN_TOKEN'] ?? '').trim();
       const code = await runners.node({
         runtime: o.runtime,
+        dockerImage: o.dockerImage,
+        warmPool: o.warmPool,
         ...gcSettings(o),
         hq: normaliseHqUrl(hqRaw),
         joinToken: joinToken === '' ? null : joinToken,

@@ -9,6 +9,7 @@ import type { CommandContext } from '../command-context.js';
 import { err, out, printJson, printJsonLine } from '../output.js';
 import { formatEvent, formatTaskDetails, formatTaskTable, rawLogText } from '../task-format.js';
 import { fetchEventsAfter, fetchLogsAfter, followLogs } from '../task-watch.js';
+import { registerTaskSnapshotCommands } from './task-snapshots.js';
 
 /** Safety net for `--all`: stop after this many pages. */
 const MAX_PAGES = 1000;
@@ -33,6 +34,7 @@ function describeControl(t: TaskDto | null, id: string, what: string): string {
 export function registerTasksCommands(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   const tasks = program.command('tasks').description('list, inspect and control tasks');
+  registerTaskSnapshotCommands(tasks, ctx);
 
   tasks
     .command('ls')

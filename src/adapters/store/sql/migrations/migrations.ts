@@ -1,11 +1,15 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { SqlFlavor } from '../sql-flavor.js';
 import { initialMigration } from './0001-initial.js';
+import { hqSecretsMigration } from './0002-hq-secrets.js';
+import { nodeCommandsMigration } from './0003-node-commands.js';
 
 /** Every migration, keyed by a name that sorts in the order they apply. */
 export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migration>> {
   return {
     '0001-initial': initialMigration(flavor),
+    '0002-hq-secrets': hqSecretsMigration(),
+    '0003-node-commands': nodeCommandsMigration(),
   };
 }
 
