@@ -129,6 +129,20 @@ describe('cortical up (embedded fleet)', () => {
     expect(show.stdout).toContain('sleeve runtime bubblewrap: sandboxed');
   });
 
+  it('a sleeve killed at its memory limit is reported with reason oom; the loop goes on per its guardrails and the node survives', async () => {
+    const hog = `node -e "const k=[];for(let i=0;i<64;i++)k.push(Buffer.alloc(8<<20,i));console.log('allocated everything')"`;
+    const r = await cortical(['run', '--mode', 'loop', '--max-iterations', '2', '--memory', '96m', '--wait', '--json', hog], env);
+    const task = JSON.parse(r.stdout) as Task;
+    expect(task.state).toBe('failed');
+    expect(task.usage.iterations).toBe(2);
+    const logs = (await cortical(['tasks', 'logs', task.id], env)).stdout;
+    expect(logs.match(/sleeve ended: oom/g)?.length).toBe(2);
+    expect(logs).not.toContain('allocated everything');
+    const after = await cortical(['run', '--wait', '--json', 'echo alive'], env);
+    expect(after.code).toBe(0);
+    expect((JSON.parse(after.stdout) as Task).state).toBe('succeeded');
+  });
+
   it('a loop task with --until finishes after the expected number of iterations', async () => {
     const r = await cortical(
       ['run', '--mode', 'loop', '--until', 'test "$(wc -l < log.txt)" -ge 3', '--wait', '--json', 'echo tick >> log.txt'],

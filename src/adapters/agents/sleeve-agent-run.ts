@@ -13,7 +13,12 @@ export function sleeveAgentRun(sleeve: Sleeve, parse: LineParser): AgentRun {
   }
   return {
     events: events(),
-    exited: sleeve.exited.then((e) => ({ exitCode: e.exitCode, signal: e.signal })),
+    exited: sleeve.exited.then((e) => ({
+      exitCode: e.exitCode,
+      signal: e.signal,
+      ...(e.reason !== undefined && e.reason !== 'exit' ? { reason: e.reason } : {}),
+      ...(e.detail !== undefined ? { detail: e.detail } : {}),
+    })),
     suspend: () => sleeve.suspend(),
     resume: () => sleeve.resume(),
     stop: async (graceMs) => {

@@ -1,4 +1,4 @@
-import type { SandboxSpec } from '../sandbox.js';
+import type { SandboxSpec, SleeveEndReason } from '../sandbox.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -41,8 +41,11 @@ export interface SleeveOptions {
 export interface AgentRun {
   /** Ends when the process's output ends. */
   readonly events: AsyncIterable<AgentEvent>;
-  /** Resolves when the iteration's process is gone. */
-  readonly exited: Promise<{ exitCode: number | null; signal: string | null }>;
+  /**
+   * Resolves when the iteration's process is gone; `reason` says why the sleeve ended it beyond
+   * the exit code (`oom`, `pids_limit`, `disk_quota` …), `detail` in words.
+   */
+  readonly exited: Promise<{ exitCode: number | null; signal: string | null; reason?: SleeveEndReason | undefined; detail?: string | undefined }>;
   suspend(): void;
   resume(): void;
   stop(graceMs: number): Promise<void>;

@@ -331,6 +331,9 @@ export class LoopRunner implements Runnable {
       }
     }
     const exit = await run.exited;
+    if (exit.reason !== undefined && exit.reason !== 'stopped') {
+      this.system(iteration, `sleeve ended: ${exit.reason}${exit.detail !== undefined ? ` (${exit.detail})` : ''}`);
+    }
     this.timer?.cancel();
     this.timer = null;
     this.current = null;
@@ -358,7 +361,7 @@ export class LoopRunner implements Runnable {
       iteration,
       kind: 'finished',
       at: now,
-      data: { exitCode: exit.exitCode, signal: exit.signal, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed, verdict: verdict.action, reason: verdict.action === 'continue' ? null : verdict.reason },
+      data: { exitCode: exit.exitCode, signal: exit.signal, sleeveEnd: exit.reason ?? null, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed, verdict: verdict.action, reason: verdict.action === 'continue' ? null : verdict.reason },
     });
     this.outbox.update(this.progressState());
     void this.outbox.flushSoon();
