@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FileNodeState } from './file-node-state.js';
 
 const identity = {
@@ -16,6 +16,7 @@ const identity = {
 describe('FileNodeState', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cortical-state-'));
   afterEach(() => rmSync(join(dir, 'node.json'), { force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('returns null before the first save, then round-trips with mode 0600', async () => {
     const s = new FileNodeState(join(dir, 'sub'));
