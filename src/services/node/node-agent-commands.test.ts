@@ -8,45 +8,16 @@ import { GitWorkspaces } from '../../adapters/workspace/git/git-workspace.js';
 import { GitWorkspaceSnapshots } from '../../adapters/workspace/git/workspace-snapshots.js';
 import type { NodeCommand, NodeCommandKind } from '../../core/node-command.js';
 import type { AgentDriver } from '../../core/ports/agent-driver.js';
-import type { NodeIdentity } from '../../core/ports/hq-link.js';
 import { silentLogger } from '../../core/ports/logger.js';
-import type { NodeStateStore } from '../../core/ports/node-state.js';
-import type { Task, TaskSpec } from '../../core/task.js';
 import { InMemoryHqDouble } from './in-memory-hq-double.js';
 import { NodeAgent } from './node-agent.js';
+import { leasedTask, MemoryNodeState } from './node-test-kit.js';
 import { WorkspaceCommandRunner } from './workspace-command-runner.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cortical-node-cmd-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-class MemoryNodeState implements NodeStateStore {
-  identity: NodeIdentity | null = null;
-  load() {
-    return Promise.resolve(this.identity);
-  }
-  save(i: NodeIdentity) {
-    this.identity = i;
-    return Promise.resolve();
-  }
-  clear() {
-    this.identity = null;
-    return Promise.resolve();
-  }
-}
 
-function leasedTask(id: string, prompt: string, spec: Partial<TaskSpec> = {}): Task {
-  return {
-    id,
-    spec: {
-      prompt, agent: 'script', mode: 'loop', requires: [], repo: null, until: null,
-      guardrails: { maxIterations: 25, timeoutMs: null, iterationTimeoutMs: null, budgetTokens: null, budgetUsd: null, stuckAfterIterations: null },
-      priority: 0, maxAttempts: 3, retryBackoffMs: 10, labels: {}, ...spec,
-    },
-    state: 'leased', reason: null, message: null, desired: 'run', attempts: 1, fencingToken: 1, nodeId: 'node_1',
-    leaseExpiresAt: null, notBefore: 0, usage: { iterations: 0, tokensIn: 0, tokensOut: 0, usd: 0 }, runtimeMs: 0,
-    workspacePath: null, createdAt: 0, updatedAt: 0, startedAt: null, finishedAt: null,
-  };
-}
 
 let n = 0;
 function command(taskId: string, kind: NodeCommandKind, args: Record<string, unknown> = {}): NodeCommand {
@@ -98,7 +69,7 @@ describe('NodeAgent: workspace commands and tier snapshots', () => {
   it('a T2 task is snapshotted before every iteration; commands from heartbeats list and revert its workspace', async () => {
     const hq = new InMemoryHqDouble();
     const workDir = join(root, 'a');
-    hq.tasks.set('t1', leasedTask('t1', 'append log.txt tick\n@3 done', { tier: 'T2' }));
+    hq.tasks.set('t1', leasedTask('t1', 'append log.txt tick\n@3 done', { spec: { tier: 'T2' } }));
     const node = start(hq, workDir);
     try {
       await until(() => hq.completions.length === 1);
@@ -152,7 +123,7 @@ describe('NodeAgent: workspace commands and tier snapshots', () => {
   it('refuses a revert while an iteration runs; a snapshot during it works', async () => {
     const hq = new InMemoryHqDouble();
     const workDir = join(root, 'b');
-    hq.tasks.set('t2', leasedTask('t2', 'write a.txt 1\nsleep 4000\ndone', { mode: 'once' }));
+    hq.tasks.set('t2', leasedTask('t2', 'write a.txt 1\nsleep 4000\ndone', { spec: { mode: 'once' } }));
     const node = start(hq, workDir);
     try {
       await until(() => hq.iterations.some((i) => i.kind === 'started'));

@@ -8,42 +8,14 @@ import { GitWorkspaces } from '../../adapters/workspace/git/git-workspace.js';
 import type { AgentDriver } from '../../core/ports/agent-driver.js';
 import type { NodeIdentity } from '../../core/ports/hq-link.js';
 import { silentLogger } from '../../core/ports/logger.js';
-import type { NodeStateStore } from '../../core/ports/node-state.js';
-import type { Task } from '../../core/task.js';
 import { InMemoryHqDouble } from './in-memory-hq-double.js';
 import { NodeAgent } from './node-agent.js';
+import { leasedTask, MemoryNodeState } from './node-test-kit.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cortical-node-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-class MemoryNodeState implements NodeStateStore {
-  constructor(public identity: NodeIdentity | null = null) {}
-  load() {
-    return Promise.resolve(this.identity);
-  }
-  save(i: NodeIdentity) {
-    this.identity = i;
-    return Promise.resolve();
-  }
-  clear() {
-    this.identity = null;
-    return Promise.resolve();
-  }
-}
 
-function leasedTask(id: string, prompt: string, over: Partial<Task> = {}): Task {
-  return {
-    id,
-    spec: {
-      prompt, agent: 'script', mode: 'loop', requires: [], repo: null, until: null,
-      guardrails: { maxIterations: 25, timeoutMs: null, iterationTimeoutMs: null, budgetTokens: null, budgetUsd: null, stuckAfterIterations: null },
-      priority: 0, maxAttempts: 3, retryBackoffMs: 10, labels: {},
-    },
-    state: 'leased', reason: null, message: null, desired: 'run', attempts: 1, fencingToken: 1, nodeId: 'node_1',
-    leaseExpiresAt: null, notBefore: 0, usage: { iterations: 0, tokensIn: 0, tokensOut: 0, usd: 0 }, runtimeMs: 0,
-    workspacePath: null, createdAt: 0, updatedAt: 0, startedAt: null, finishedAt: null, ...over,
-  };
-}
 
 function makeAgent(hq: InMemoryHqDouble, state: MemoryNodeState, workDir: string, joinToken: string | null = 'tok_join.secretsecretsecret') {
   return new NodeAgent({
@@ -96,7 +68,7 @@ describe('NodeAgent', () => {
       refreshToken: 'tok_r.secretsecretsecret', leaseTtlMs: 3000, heartbeatIntervalMs: 100,
     };
     const state = new MemoryNodeState(stored);
-    hq.tasks.set('t3', leasedTask('t3', '@2 done\nappend f.txt x', { state: 'running', usage: { iterations: 1, tokensIn: 0, tokensOut: 0, usd: 0 } }));
+    hq.tasks.set('t3', leasedTask('t3', '@2 done\nappend f.txt x', { task: { state: 'running', usage: { iterations: 1, tokensIn: 0, tokensOut: 0, usd: 0 } } }));
     const ac = new AbortController();
     const running = makeAgent(hq, state, join(root, 'b'), null).start(ac.signal);
     await until(() => hq.completions.length === 1);
