@@ -14,11 +14,6 @@ import { bearerOf } from './auth-middleware.js';
 /** Where a task's repository is served: git appends `/info/refs`, `/git-upload-pack` … */
 export const GIT_BASE = '/api/v1/tasks/:taskId/git';
 
-/** The clone URL of a task's repository on HQ `baseUrl`. */
-export function taskGitUrl(baseUrl: string, taskId: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/api/v1/tasks/${encodeURIComponent(taskId)}/git`;
-}
-
 function serviceOf(value: string | undefined): GitService {
   if (value !== undefined && (GIT_SERVICES as readonly string[]).includes(value)) return value as GitService;
   throw new TerminalError('VALIDATION_FAILED', `unsupported git service '${value ?? ''}': expected one of ${GIT_SERVICES.join(', ')}`);

@@ -5,9 +5,8 @@ import { Readable } from 'node:stream';
 import { CorticalError } from '../../../core/errors.js';
 import type { GitHost, GitService } from '../../../core/ports/git-host.js';
 import { FLUSH_PKT, pktLine } from '../../../core/git-push-policy.js';
+import { LOCATING_VARS } from '../../workspace/git/git.js';
 
-/** Variables that would point git at another repository than the one named. */
-const LOCATING_VARS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_NAMESPACE'];
 
 function gitEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0' };

@@ -18,7 +18,7 @@ export interface GitOptions {
  * are dropped (a node started from inside a git hook must not act on the hook's repository);
  * callers set them explicitly through `env` when they mean to.
  */
-const LOCATING_VARS = [
+export const LOCATING_VARS: readonly string[] = [
   'GIT_DIR',
   'GIT_WORK_TREE',
   'GIT_INDEX_FILE',
