@@ -161,6 +161,7 @@ export class BubblewrapRuntime implements Runtime {
     if (who === null) return;
     for (const p of trees) assertHandOverSafe(p, this.options.hiddenPaths ?? []);
     for (const p of searchable) ensureSearchable(p, who);
+    this.makeExposedReachable(who);
     for (const p of trees) if (!chownSmallTreeSync(p, who)) await chownTree(p, who);
   }
 
@@ -169,10 +170,19 @@ export class BubblewrapRuntime implements Runtime {
     const who = this.host;
     if (who === null) return;
     for (const p of paths) ensureSearchable(p, who);
-    if (!this.exposedReachable) {
-      for (const p of this.exposedPaths()) ensureSearchable(join(p, '.'), who);
-      this.exposedReachable = true;
-    }
+    this.makeExposedReachable(who);
+  }
+
+  /**
+   * The node's installation (agent programs, the forwarder) must be reachable by the sandbox
+   * identity whether a sleeve starts cold or is claimed warm (e.g. a checkout in a 0700 mktemp
+   * directory). Once per runtime.
+   */
+  private makeExposedReachable(who: HostIdentity): void {
+    if (this.exposedReachable) return;
+    // ensureSearchable opens the parents of its argument: name a child so `p` itself opens too
+    for (const p of this.exposedPaths()) ensureSearchable(join(p, 'any-child'), who);
+    this.exposedReachable = true;
   }
 
   /**
