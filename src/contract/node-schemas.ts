@@ -1,5 +1,6 @@
 /** The API contract for nodes, leases, tokens and the kill switch. */
 import { z } from 'zod';
+import { LOG_STREAMS } from '../core/ports/store.js';
 import { ROLES, USER_ROLES } from '../core/auth.js';
 import { NODE_LIVENESS, NODE_SCHEDULING } from '../core/node.js';
 import { REASON_CODES, TASK_DESIRES } from '../core/task.js';
@@ -111,7 +112,7 @@ export const LeaseProgressRequest = z.strictObject({
     .array(
       z.strictObject({
         iteration: z.number().int().nonnegative(),
-        kind: z.enum(['started', 'finished', 'usage', 'snapshot']),
+        kind: z.enum(['started', 'finished', 'usage', 'snapshot', 'agent']),
         at: z.number(),
         data: z.record(z.string(), z.unknown()),
       }),
@@ -123,7 +124,7 @@ export const LeaseProgressRequest = z.strictObject({
       z.strictObject({
         attempt: z.number().int().nonnegative(),
         iteration: z.number().int().nonnegative(),
-        stream: z.enum(['stdout', 'stderr', 'system']),
+        stream: z.enum(LOG_STREAMS),
         at: z.number(),
         text: z.string().max(65_536),
       }),

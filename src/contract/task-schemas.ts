@@ -3,6 +3,7 @@
  * the node's HQ client and, later, the web UI. Pure: no I/O.
  */
 import { z } from 'zod';
+import { LOG_STREAMS } from '../core/ports/store.js';
 import { NETWORK_MODES } from '../core/sandbox.js';
 import { TASK_TIERS } from '../core/node-command.js';
 import { LOOP_MODES, REASON_CODES, TASK_DESIRES, TASK_STATES } from '../core/task.js';
@@ -186,7 +187,7 @@ export const LogLineSchema = z.object({
   seq: positiveInt,
   attempt: nonNegInt,
   iteration: nonNegInt,
-  stream: z.enum(['stdout', 'stderr', 'system']),
+  stream: z.enum(LOG_STREAMS),
   at: z.number(),
   text: z.string(),
 });

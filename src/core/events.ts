@@ -15,6 +15,8 @@ export const EVENT_TYPES = [
   'iteration.started',
   'iteration.finished',
   'iteration.usage-reported',
+  'agent.event', // a structured agent event: tool call, tool result, file change, error, session
+  'task.resleeved', // the task moves to another agent driver
   'guidance.delivered',
   'workspace.command-queued', // snapshot / revert asked of the node holding the workspace
   'workspace.snapshotted', // a snapshot was taken (on request, or before an iteration)

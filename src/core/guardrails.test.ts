@@ -31,8 +31,8 @@ describe('beforeIteration', () => {
     ['under every limit', lim({ maxIterations: 3, timeoutMs: 100, budgetTokens: 10, budgetUsd: 1 }), prog({ iterations: 2, elapsedMs: 99, tokens: 9, usd: 0.99 }), 'continue', null],
     ['max iterations reached', lim({ maxIterations: 3 }), prog({ iterations: 3 }), 'fail', 'max_iterations'],
     ['total time used up', lim({ timeoutMs: 100 }), prog({ elapsedMs: 100 }), 'fail', 'timeout'],
-    ['token budget used up', lim({ budgetTokens: 10 }), prog({ tokens: 10 }), 'fail', 'budget_tokens'],
-    ['dollar budget used up', lim({ budgetUsd: 1 }), prog({ usd: 1 }), 'fail', 'budget_usd'],
+    ['token budget used up', lim({ budgetTokens: 10 }), prog({ tokens: 10 }), 'fail', 'budget_exceeded'],
+    ['dollar budget used up', lim({ budgetUsd: 1 }), prog({ usd: 1 }), 'fail', 'budget_exceeded'],
     ['iterations win over time', lim({ maxIterations: 1, timeoutMs: 1 }), prog({ iterations: 1, elapsedMs: 5 }), 'fail', 'max_iterations'],
     ['time wins over budget', lim({ timeoutMs: 1, budgetTokens: 1 }), prog({ elapsedMs: 5, tokens: 5 }), 'fail', 'timeout'],
   ];
@@ -52,8 +52,8 @@ describe('afterIteration', () => {
     ['once, exit 0', NO_LIMITS, 'once', prog({ iterations: 1 }), out({}), 'succeed', 'once_completed'],
     ['once, exit 1', NO_LIMITS, 'once', prog({ iterations: 1 }), out({ exitCode: 1 }), 'fail', 'agent_failed'],
     ['once, killed', NO_LIMITS, 'once', prog({ iterations: 1 }), out({ exitCode: null }), 'fail', 'agent_failed'],
-    ['loop, token budget', lim({ budgetTokens: 10 }), 'loop', prog({ iterations: 1, tokens: 12 }), out({}), 'fail', 'budget_tokens'],
-    ['loop, dollar budget', lim({ budgetUsd: 0.5 }), 'loop', prog({ iterations: 1, usd: 0.5 }), out({}), 'fail', 'budget_usd'],
+    ['loop, token budget', lim({ budgetTokens: 10 }), 'loop', prog({ iterations: 1, tokens: 12 }), out({}), 'fail', 'budget_exceeded'],
+    ['loop, dollar budget', lim({ budgetUsd: 0.5 }), 'loop', prog({ iterations: 1, usd: 0.5 }), out({}), 'fail', 'budget_exceeded'],
     ['loop, total timeout', lim({ timeoutMs: 1000 }), 'loop', prog({ iterations: 1, elapsedMs: 1000 }), out({}), 'fail', 'timeout'],
     ['loop, max iterations', lim({ maxIterations: 2 }), 'loop', prog({ iterations: 2 }), out({}), 'fail', 'max_iterations'],
     ['loop, stuck', lim({ stuckAfterIterations: 2 }), 'loop', prog({ iterations: 2, unchangedStreak: 2 }), out({ workspaceChanged: false }), 'pause', 'stuck'],
@@ -73,8 +73,8 @@ describe('budgetExceeded', () => {
   const rows: [string, GuardrailLimits, LoopProgress, string | null][] = [
     ['no budgets', NO_LIMITS, prog({ tokens: 1e9, usd: 1e9 }), null],
     ['under', lim({ budgetTokens: 100, budgetUsd: 1 }), prog({ tokens: 99, usd: 0.9 }), null],
-    ['tokens', lim({ budgetTokens: 100 }), prog({ tokens: 100 }), 'budget_tokens'],
-    ['usd', lim({ budgetUsd: 1 }), prog({ usd: 1.01 }), 'budget_usd'],
+    ['tokens', lim({ budgetTokens: 100 }), prog({ tokens: 100 }), 'budget_exceeded'],
+    ['usd', lim({ budgetUsd: 1 }), prog({ usd: 1.01 }), 'budget_exceeded'],
     ['time is not a budget', lim({ timeoutMs: 1 }), prog({ elapsedMs: 10 }), null],
   ];
   it.each(rows)('%s', (_name, limits, progress, reason) => {

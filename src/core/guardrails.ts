@@ -8,17 +8,17 @@ import type { GuardrailLimits, LoopMode } from './task.js';
 
 const CONTINUE: LoopVerdict = { action: 'continue' };
 
-function fail(reason: 'max_iterations' | 'timeout' | 'budget_tokens' | 'budget_usd' | 'iteration_timeout' | 'agent_failed', message: string): LoopVerdict {
+function fail(reason: 'max_iterations' | 'timeout' | 'budget_exceeded' | 'iteration_timeout' | 'agent_failed', message: string): LoopVerdict {
   return { action: 'fail', reason, message };
 }
 
 /** The first budget (tokens, then dollars) that is used up, as a failing verdict; null if none. */
 export function budgetExceeded(limits: GuardrailLimits, progress: LoopProgress): LoopVerdict | null {
   if (limits.budgetTokens !== null && progress.tokens >= limits.budgetTokens) {
-    return fail('budget_tokens', `token budget used up: ${progress.tokens} of ${limits.budgetTokens} tokens`);
+    return fail('budget_exceeded', `token budget used up: ${progress.tokens} of ${limits.budgetTokens} tokens`);
   }
   if (limits.budgetUsd !== null && progress.usd >= limits.budgetUsd) {
-    return fail('budget_usd', `dollar budget used up: $${progress.usd.toFixed(4)} of $${limits.budgetUsd}`);
+    return fail('budget_exceeded', `dollar budget used up: $${progress.usd.toFixed(4)} of $${limits.budgetUsd}`);
   }
   return null;
 }

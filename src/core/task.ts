@@ -41,11 +41,15 @@ export const REASON_CODES = [
   'max_iterations',
   'iteration_timeout',
   'timeout',
-  'budget_tokens',
-  'budget_usd',
+  'budget_tokens', // (older tasks) token budget used up
+  'budget_usd', // (older tasks) dollar budget used up
+  'budget_exceeded', // a task's token or dollar budget is used up (the message says which)
+  'budget_exhausted', // queued: the project's or the fleet's daily budget is used up
   'stuck',
   // agent / runtime failures
   'agent_failed',
+  'rate_limited', // the model endpoint rate-limited the agent (and no fallback was left)
+  'auth_failed', // the model endpoint refused the agent's credentials
   'spawn_failed',
   'workspace_failed',
   // control

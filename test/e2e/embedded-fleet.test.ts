@@ -169,7 +169,7 @@ describe('cortical up (embedded fleet)', () => {
     expect(parsed[0]!.usage.iterations).toBe(3);
     expect(parsed[1]).toMatchObject({ state: 'failed', reason: 'iteration_timeout' });
     expect(parsed[2]).toMatchObject({ state: 'failed', reason: 'timeout' });
-    expect(parsed[3]).toMatchObject({ state: 'failed', reason: 'budget_tokens' });
+    expect(parsed[3]).toMatchObject({ state: 'failed', reason: 'budget_exceeded' });
     // 500 tokens per iteration: the budget of 1000 is reached after the second iteration.
     expect(parsed[3]!.usage.iterations).toBe(2);
     expect(parsed[3]!.usage.tokensIn + parsed[3]!.usage.tokensOut).toBe(1000);

@@ -1,15 +1,20 @@
 import type { AgentEvent, AgentRun } from '../../core/ports/agent-driver.js';
 import type { Sleeve } from '../../core/ports/runtime.js';
 
-export type LineParser = (line: { stream: 'stdout' | 'stderr'; text: string }) => AgentEvent | null;
+export type SleeveLine = { stream: 'stdout' | 'stderr'; text: string };
+/** One output line → events (null or [] = dropped). */
+export type LineParser = (line: SleeveLine) => AgentEvent | readonly AgentEvent[] | null;
 
-/** An AgentRun over a sleeve: every output line goes through `parse` (null = dropped). */
-export function sleeveAgentRun(sleeve: Sleeve, parse: LineParser): AgentRun {
+/** An AgentRun over a sleeve: every output line goes through `parse`; `flush` adds events at the end of output. */
+export function sleeveAgentRun(sleeve: Sleeve, parse: LineParser, flush?: () => readonly AgentEvent[]): AgentRun {
   async function* events(): AsyncGenerator<AgentEvent> {
     for await (const line of sleeve.lines) {
-      const event = parse(line);
-      if (event !== null) yield event;
+      const out = parse(line);
+      if (out === null) continue;
+      if (Array.isArray(out)) yield* out as readonly AgentEvent[];
+      else yield out as AgentEvent;
     }
+    if (flush !== undefined) yield* flush();
   }
   return {
     events: events(),

@@ -13,8 +13,13 @@ export interface SpawnSpec {
   readonly cwd: string;
   /** The complete environment (already scrubbed by the caller); nothing is inherited. */
   readonly env: Readonly<Record<string, string>>;
-  /** Written to stdin, which is then closed. */
+  /** Written to stdin, which is then closed (unless `keepStdinOpen`). */
   readonly stdin?: string | undefined;
+  /**
+   * Keep stdin open after `stdin` is written: the sleeve's `input` then takes more (a CLI's live
+   * input stream). Runtimes that cannot leave `input` undefined.
+   */
+  readonly keepStdinOpen?: boolean | undefined;
   /** Network policy and limits; runtimes that cannot enforce a part say so in `enforcement`. */
   readonly sandbox?: SandboxSpec | undefined;
   /**
@@ -40,8 +45,17 @@ export interface SleeveExit {
   readonly detail?: string | undefined;
 }
 
+/** A sleeve's open stdin (SpawnSpec.keepStdinOpen). */
+export interface SleeveInput {
+  /** false when stdin is closed (the process ended or `end` was called). */
+  write(text: string): boolean;
+  end(): void;
+}
+
 export interface Sleeve {
   readonly pid: number;
+  /** Open stdin, when the spawn asked to keep it open and the runtime can. */
+  readonly input?: SleeveInput | undefined;
   /** stdout and stderr as lines (without the newline), in arrival order per stream. */
   readonly lines: AsyncIterable<{ stream: 'stdout' | 'stderr'; text: string }>;
   /** Resolves when the whole process group is gone. Never rejects. */

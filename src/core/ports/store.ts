@@ -227,7 +227,8 @@ export interface LeaseRenewal {
   readonly killSwitch: boolean;
 }
 
-export const LOG_STREAMS = ['stdout', 'stderr', 'system'] as const;
+/** `agent`: what the model wrote (messages), from a driver's structured events. */
+export const LOG_STREAMS = ['stdout', 'stderr', 'system', 'agent'] as const;
 export type LogStream = (typeof LOG_STREAMS)[number];
 
 export interface NewLogLine {
@@ -247,7 +248,7 @@ export interface LogLine extends NewLogLine {
 export interface IterationReport {
   readonly iteration: number;
   /** `snapshot`: the workspace was snapshotted before the iteration (event `workspace.snapshotted`). */
-  readonly kind: 'started' | 'finished' | 'usage' | 'snapshot';
+  readonly kind: 'started' | 'finished' | 'usage' | 'snapshot' | 'agent';
   readonly at: number;
   readonly data: Readonly<Record<string, unknown>>;
 }

@@ -93,9 +93,9 @@ export function formatEvent(ev: EventDto): string {
   return truncate(`${clockTime(ev.at)} * ${ev.type}${parts.length ? ` ${parts.join(' ')}` : ''}`, 240);
 }
 
-const STREAM_MARK: Readonly<Record<LogLineDto['stream'], string>> = { stdout: '|', stderr: '!', system: '#' };
+const STREAM_MARK: Readonly<Record<LogLineDto['stream'], string>> = { stdout: '|', stderr: '!', system: '#', agent: '>' };
 
-/** A log line inside a follow view: time, a stream mark (`|` stdout, `!` stderr, `#` system), text. */
+/** A log line inside a follow view: time, a stream mark (`|` stdout, `!` stderr, `#` system, `>` the model's words), text. */
 export function formatLogLine(l: LogLineDto): string {
   const prefix = `${clockTime(l.at)} ${STREAM_MARK[l.stream]} `;
   const text = l.text.endsWith('\n') ? l.text.slice(0, -1) : l.text;

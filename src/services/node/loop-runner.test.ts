@@ -122,7 +122,7 @@ describe('LoopRunner', () => {
   it('stops the iteration at once when the token budget is used up', async () => {
     const { hq, running, runner } = setup(makeTask({ prompt: 'usage 60 0\nsleep 50\nusage 50 10\nhang', limits: { budgetTokens: 100 } }));
     await running;
-    expect(runner.result).toMatchObject({ outcome: 'failed', reason: 'budget_tokens' });
+    expect(runner.result).toMatchObject({ outcome: 'failed', reason: 'budget_exceeded' });
     expect(hq.completions[0]?.usage).toMatchObject({ tokensIn: 110, tokensOut: 10, iterations: 1 });
   });
 

@@ -316,10 +316,12 @@ export class LoopRunner implements Runnable {
     for await (const event of run.events) {
       if (event.kind === 'log') this.outbox.log(iteration, event.stream, event.text);
       else if (event.kind === 'done') agentDone = true;
-      else if (event.kind === 'failed') {
-        agentFailed = true;
-        this.outbox.log(iteration, 'system', `agent failed: ${event.message}`);
-      } else {
+      else if (event.kind === 'error') {
+        if (event.fatal) agentFailed = true;
+        this.outbox.log(iteration, 'system', `agent ${event.fatal ? 'failed' : 'error'} (${event.reason}): ${event.message}`);
+      } else if (event.kind === 'message') this.outbox.log(iteration, 'agent', event.text);
+      else if (event.kind !== 'usage') this.outbox.iteration({ iteration, kind: 'agent', at: this.deps.clock.nowMs(), data: { ...event } });
+      else {
         iterUsage = { tokensIn: event.tokensIn, tokensOut: event.tokensOut, usd: event.usd };
         this.usage = { ...base, tokensIn: base.tokensIn + iterUsage.tokensIn, tokensOut: base.tokensOut + iterUsage.tokensOut, usd: base.usd + iterUsage.usd };
         const over: LoopVerdict | null = budgetStop === null ? budgetExceeded(limits, this.progress()) : null;

@@ -51,7 +51,7 @@ describe('ScriptAgent through the process runtime', () => {
 
   it('reports fail and exit codes', async () => {
     const failed = await drain(await agent.startIteration(input('fail tests are red')));
-    expect(failed.events).toContainEqual({ kind: 'failed', message: 'tests are red' });
+    expect(failed.events).toContainEqual({ kind: 'error', reason: 'agent_error', message: 'tests are red', fatal: true });
     expect(failed.exit.exitCode).toBe(1);
     expect((await drain(await agent.startIteration(input('exit 7')))).exit.exitCode).toBe(7);
   });

@@ -15,7 +15,7 @@ export const SCRIPT_PROGRAM_PATH = fileURLToPath(new URL('./script-agent-program
  */
 export class ScriptAgent implements AgentDriver {
   readonly name = 'script';
-  readonly nativeGuidance = false;
+  readonly guidance = 'next_iteration' as const;
 
   constructor(private readonly nodePath: string = process.execPath) {}
 

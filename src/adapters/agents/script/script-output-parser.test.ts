@@ -24,7 +24,7 @@ describe('parseScriptLine', () => {
 
   it('replays a recorded failure; unknown or broken event lines stay log lines', () => {
     const events = replay('script-agent-failure.stdout');
-    expect(events[0]).toEqual({ kind: 'failed', message: 'cannot reach the database' });
+    expect(events[0]).toEqual({ kind: 'error', reason: 'agent_error', message: 'cannot reach the database', fatal: true });
     expect(events[1]).toMatchObject({ kind: 'log' });
     expect(events[2]).toMatchObject({ kind: 'log', text: '{"cortical": broken json' });
   });

@@ -24,7 +24,7 @@ export function parseScriptLine(line: { stream: 'stdout' | 'stderr'; text: strin
         case 'done':
           return { kind: 'done', summary: typeof e.summary === 'string' ? e.summary : null };
         case 'failed':
-          return { kind: 'failed', message: typeof e.message === 'string' ? e.message : 'failed' };
+          return { kind: 'error', reason: 'agent_error', message: typeof e.message === 'string' ? e.message : 'failed', fatal: true };
         default:
           break;
       }

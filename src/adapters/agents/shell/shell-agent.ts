@@ -10,7 +10,7 @@ import { iterationEnv, sleeveAgentRun } from '../sleeve-agent-run.js';
  */
 export class ShellAgent implements AgentDriver {
   readonly name = 'shell';
-  readonly nativeGuidance = false;
+  readonly guidance = 'next_iteration' as const;
 
   constructor(private readonly shellPath = '/bin/sh') {}
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { CorticalError } from '../../../core/errors.js';
 import type { EgressGateway, EgressGrant } from '../../../core/ports/egress.js';
 import type { Runtime, Sleeve, SpawnSpec } from '../../../core/ports/runtime.js';
+import { handStdin } from '../process/sleeve-input.js';
 import { DEFAULT_SANDBOX, type Enforcement, type SleeveLimits } from '../../../core/sandbox.js';
 import { detectCgroups, type CgroupSupport } from '../limits/cgroup-support.js';
 import { rlimitPlan, ulimitScript } from '../limits/rlimits.js';
@@ -301,17 +302,16 @@ export class BubblewrapRuntime implements Runtime {
     ];
     let launched: LaunchedSandbox;
     try {
-      launched = await launchSandbox({ bwrapPath: this.bwrapPath, argv, env, host: this.host, cgroup, stdinPipe: spec.stdin !== undefined });
+      launched = await launchSandbox({ bwrapPath: this.bwrapPath, argv, env, host: this.host, cgroup, stdinPipe: spec.stdin !== undefined || spec.keepStdinOpen === true });
     } catch (e) {
       await cgroup?.remove();
       await grant?.release().catch(() => undefined);
       throw unavailable((e as Error).message);
     }
-    if (spec.stdin !== undefined && launched.child.stdin) {
-      launched.child.stdin.on('error', () => undefined);
-      launched.child.stdin.end(spec.stdin);
-    }
-    return this.sleeveOf({ launched, cgroup }, { cwd: spec.cwd, writablePaths: spec.writablePaths ?? [], limits, grant });
+    const input = spec.stdin !== undefined || spec.keepStdinOpen === true ? handStdin(launched.child.stdin, spec.stdin, spec.keepStdinOpen === true) : undefined;
+    const sleeve = this.sleeveOf({ launched, cgroup }, { cwd: spec.cwd, writablePaths: spec.writablePaths ?? [], limits, grant });
+    sleeve.input = input;
+    return sleeve;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { EgressGrant } from '../../../core/ports/egress.js';
-import type { Sleeve, SleeveExit } from '../../../core/ports/runtime.js';
+import type { Sleeve, SleeveExit, SleeveInput } from '../../../core/ports/runtime.js';
 import type { SleeveEndReason, SleeveLimits } from '../../../core/sandbox.js';
 import { diskUsage } from '../limits/disk-usage.js';
 import { fileAtSize } from '../limits/file-at-size.js';
@@ -37,6 +37,7 @@ const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).m
  * 128+N; it is mapped back to the signal's name.
  */
 export class BubblewrapSleeve implements Sleeve {
+  input: SleeveInput | undefined = undefined;
   readonly lines: AsyncIterable<SleeveLine>;
   readonly exited: Promise<SleeveExit>;
   private stopping: Promise<void> | null = null;

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CorticalError } from '../../../core/errors.js';
 import { sleeveLines } from './sleeve-lines.js';
-import type { Runtime, Sleeve, SleeveExit, SpawnSpec } from '../../../core/ports/runtime.js';
+import type { Runtime, Sleeve, SleeveExit, SleeveInput, SpawnSpec } from '../../../core/ports/runtime.js';
+import { handStdin } from './sleeve-input.js';
 import { groupAlive, signalGroup, waitGroupGone } from './process-group.js';
 
 /** How long processes left behind by an exited leader get between SIGTERM and SIGKILL. */
@@ -36,7 +37,7 @@ export class ProcessRuntime implements Runtime {
         cwd: spec.cwd,
         env: { ...spec.env },
         detached: true,
-        stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        stdio: [spec.stdin === undefined && spec.keepStdinOpen !== true ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
     } catch (e) {
       throw new CorticalError('UNAVAILABLE', `cannot start ${spec.command}: ${(e as Error).message}`);
@@ -48,15 +49,15 @@ export class ProcessRuntime implements Runtime {
       );
     });
     if (child.pid === undefined) throw new CorticalError('UNAVAILABLE', `cannot start ${spec.command}: no pid`);
-    if (spec.stdin !== undefined && child.stdin) {
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(spec.stdin);
-    }
-    return new ProcessSleeve(child, child.pid, this.options);
+    const input = spec.stdin !== undefined || spec.keepStdinOpen === true ? handStdin(child.stdin, spec.stdin, spec.keepStdinOpen === true) : undefined;
+    const sleeve = new ProcessSleeve(child, child.pid, this.options);
+    sleeve.input = input;
+    return sleeve;
   }
 }
 
 class ProcessSleeve implements Sleeve {
+  input: SleeveInput | undefined = undefined;
   readonly lines: AsyncIterable<Line>;
   readonly exited: Promise<SleeveExit>;
   private stopping: Promise<void> | null = null;

@@ -12,6 +12,7 @@ const ITERATION_EVENTS: Readonly<Record<IterationReport['kind'], EventType>> = {
   finished: 'iteration.finished',
   usage: 'iteration.usage-reported',
   snapshot: 'workspace.snapshotted',
+  agent: 'agent.event',
 };
 
 /**
