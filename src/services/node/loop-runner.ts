@@ -3,6 +3,10 @@ import { isCorticalError } from '../../core/errors.js';
 import { afterIteration, beforeIteration, budgetExceeded, iterationDeadlineMs } from '../../core/guardrails.js';
 import type { IterationOutcome, LoopProgress, LoopVerdict } from '../../core/guardrails-types.js';
 import type { AgentDriver, AgentRun, SleeveOptions } from '../../core/ports/agent-driver.js';
+import { NO_ENDPOINTS, redactKeys, type ModelEndpoints } from '../../core/model-endpoints.js';
+import { AgentChain, sandboxForAgent, type AgentChoice } from './agent-choice.js';
+import { GuidanceCourier } from './guidance-courier.js';
+import { IterationTally } from './iteration-tally.js';
 import type { HqLink } from '../../core/ports/hq-link.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { Runtime } from '../../core/ports/runtime.js';
@@ -38,6 +42,10 @@ export interface LoopRunnerDeps {
    * snapshot; returns the snapshot to report (event `workspace.snapshotted`) or null.
    */
   readonly beforeIteration?: (input: { task: Task; iteration: number; workspacePath: string }) => Promise<Readonly<Record<string, unknown>> | null>;
+  /** The node's model endpoints, handed to the drivers (keys never leave the node). */
+  readonly endpoints?: ModelEndpoints;
+  /** Base of the back-off before a rate-limited iteration is retried on the next fallback. */
+  readonly fallbackBackoffMs?: number;
 }
 
 /** What HQ said on the last lease renewal (fed in by the node agent). */
@@ -45,6 +53,14 @@ export interface LoopControls {
   readonly desired: TaskDesire;
   readonly pendingGuidance: readonly Guidance[];
   readonly killSwitch: boolean;
+  /** The task's agent now (it changes when the task is resleeved); absent = unchanged. */
+  readonly agent?: AgentChoice;
+}
+
+/** The model and fallbacks of a spec (fields of newer specs; older ones have none). */
+function specModel(spec: Task['spec']): { model: string | null; fallbacks: AgentChoice[] } {
+  const s = spec as Task['spec'] & { model?: string | null; fallbacks?: readonly { agent: string; model?: string | null }[] };
+  return { model: s.model ?? null, fallbacks: (s.fallbacks ?? []).map((f) => ({ agent: f.agent, model: f.model ?? null })) };
 }
 
 /**
@@ -58,8 +74,8 @@ export class LoopRunner implements Runnable {
   private controls: LoopControls = { desired: 'run', pendingGuidance: [], killSwitch: false };
   private readonly changed = new Signal();
   private readonly outbox: ProgressOutbox;
-  private readonly delivered = new Set<number>();
-  private deliveredSeq = 0;
+  private readonly courier: GuidanceCourier;
+  private readonly chain: AgentChain;
   private usage: TaskUsage;
   private readonly baseRuntimeMs: number;
   private activeMs = 0;
@@ -80,6 +96,12 @@ export class LoopRunner implements Runnable {
     this.usage = task.usage;
     this.baseRuntimeMs = task.runtimeMs;
     this.controls = { desired: task.desired, pendingGuidance: [], killSwitch: false };
+    const { model, fallbacks } = specModel(task.spec);
+    this.chain = new AgentChain({ agent: task.spec.agent, model }, fallbacks);
+    this.courier = new GuidanceCourier((all) => {
+      this.outbox.update({ guidanceDeliveredSeq: all.deliveredSeq, guidanceDeliveries: all.deliveries });
+      void this.outbox.flushSoon();
+    });
     this.identity = new SleeveIdentity(task, deps.hq, (home, rel, content) => deps.workspaces.writeHomeFile(home, rel, content));
     this.outbox = new ProgressOutbox({
       hq: deps.hq,
@@ -101,7 +123,7 @@ export class LoopRunner implements Runnable {
     return this.inIteration;
   }
 
-  private async snapshotThenIterate(driver: AgentDriver, ws: PreparedWorkspace): Promise<LoopVerdict> {
+  private async snapshotThenIterate(driver: AgentDriver, ws: PreparedWorkspace, choice: AgentChoice): Promise<LoopVerdict> {
     const iteration = this.usage.iterations + 1;
     try {
       const snap = (await this.deps.beforeIteration?.({ task: this.task, iteration, workspacePath: ws.path })) ?? null;
@@ -109,7 +131,7 @@ export class LoopRunner implements Runnable {
     } catch (e) {
       this.system(iteration, `snapshot before iteration ${iteration} failed: ${(e as Error).message}`);
     }
-    return this.iterate(driver, ws);
+    return this.iterate(driver, ws, choice);
   }
 
   get taskId(): string {
@@ -131,6 +153,13 @@ export class LoopRunner implements Runnable {
     this.controls = controls;
     if (this.stuck === 'waiting' && controls.desired !== 'run') this.stuck = 'saw_pause';
     if (this.stuck === 'saw_pause' && controls.desired === 'run' && prevDesired !== 'run') this.stuck = 'no';
+    if (controls.agent !== undefined && this.chain.reset(controls.agent)) {
+      this.system(this.usage.iterations, `resleeved: the next iteration runs on ${controls.agent.agent}${controls.agent.model ? ` (${controls.agent.model})` : ''}`);
+    }
+    if (this.current !== null && !controls.killSwitch && controls.desired !== 'stop') {
+      const fresh = this.courier.undelivered(controls.pendingGuidance);
+      if (fresh.length > 0) void this.courier.intoRun(this.current, fresh);
+    }
     if (controls.killSwitch) this.interruptIteration('killswitch');
     else if (controls.desired === 'stop') this.interruptIteration('stop');
     else if (this.current !== null) {
@@ -188,8 +217,6 @@ export class LoopRunner implements Runnable {
     }
     const started = await this.startAttempt(ws.path, signal);
     if (started !== null) return started;
-    const driver = this.deps.drivers.get(this.task.spec.agent);
-    if (driver === undefined) return done('requeue', 'spawn_failed', `this node has no '${this.task.spec.agent}' agent`);
     this.resumeClock();
     this.outbox.update({ observed: 'running', ...this.progressState() });
     this.system(0, `attempt ${this.task.attempts} on ${ws.path}${ws.resumed ? ' (workspace resumed)' : ''}`);
@@ -200,8 +227,11 @@ export class LoopRunner implements Runnable {
       if (halted !== null) return halted;
       const before = beforeIteration(this.task.spec.guardrails, this.progress());
       if (before.action !== 'continue') return this.verdictEnd(before);
+      const choice = this.chain.current;
+      const driver = this.deps.drivers.get(choice.agent);
+      if (driver === undefined) return done('requeue', 'spawn_failed', `this node has no '${choice.agent}' agent`);
       this.inIteration = true;
-      const verdict = await this.snapshotThenIterate(driver, ws).finally(() => (this.inIteration = false));
+      const verdict = await this.snapshotThenIterate(driver, ws, choice).finally(() => (this.inIteration = false));
       if (verdict.action === 'continue') continue;
       if (verdict.action === 'pause') {
         this.stuck = 'waiting';
@@ -261,22 +291,26 @@ export class LoopRunner implements Runnable {
     }
   }
 
-  private async iterate(driver: AgentDriver, ws: PreparedWorkspace): Promise<LoopVerdict> {
+  private async iterate(driver: AgentDriver, ws: PreparedWorkspace, choice: AgentChoice): Promise<LoopVerdict> {
     const limits = this.task.spec.guardrails;
     const iteration = this.usage.iterations + 1;
-    const guidance = this.controls.pendingGuidance.filter((g) => !this.delivered.has(g.seq)).sort((a, b) => a.seq - b.seq);
+    const guidance = this.courier.undelivered(this.controls.pendingGuidance);
     if (guidance.length > 0) await this.deps.workspaces.recordGuidance(ws.path, guidance);
     const fingerprintBefore = await this.deps.workspaces.fingerprint(ws.path);
     const deadlineMs = iterationDeadlineMs(limits, this.progress());
     const totalBinds = limits.timeoutMs !== null && (limits.iterationTimeoutMs === null || deadlineMs !== limits.iterationTimeoutMs);
     const base = this.usage;
-    let iterUsage = { tokensIn: 0, tokensOut: 0, usd: 0 };
-    let agentDone = false;
-    let agentFailed = false;
     let timedOut = false;
     let budgetStop: LoopVerdict | null = null;
+    const endpoints = this.deps.endpoints ?? NO_ENDPOINTS;
+    const sleeve = this.sleeveOptions(ws, choice.agent);
 
-    this.outbox.iteration({ iteration, kind: 'started', at: this.deps.clock.nowMs(), data: { guidanceSeqs: guidance.map((g) => g.seq), runtime: this.deps.runtime.name, sandboxed: this.deps.runtime.sandboxed } });
+    this.outbox.iteration({
+      iteration,
+      kind: 'started',
+      at: this.deps.clock.nowMs(),
+      data: { guidanceSeqs: guidance.map((g) => g.seq), runtime: this.deps.runtime.name, sandboxed: this.deps.runtime.sandboxed, agent: choice.agent, model: choice.model, network: sleeve.sandbox.network.mode },
+    });
     let run: AgentRun;
     try {
       run = await driver.startIteration({
@@ -286,9 +320,13 @@ export class LoopRunner implements Runnable {
         taskPrompt: this.task.spec.prompt,
         guidance: guidance.map((g) => g.text),
         workspacePath: ws.path,
+        homePath: ws.homePath,
         env: { ...this.deps.baseEnv, ...this.identity.env(), HOME: ws.homePath },
         runtime: this.deps.runtime,
-        sleeve: this.sleeveOptions(ws),
+        sleeve,
+        model: choice.model,
+        endpoints,
+        resumeSession: null,
       });
     } catch (e) {
       const message = (e as Error).message;
@@ -296,11 +334,7 @@ export class LoopRunner implements Runnable {
       if (isCorticalError(e) && e.code === 'VALIDATION_FAILED') return { action: 'fail', reason: 'agent_failed', message };
       return { action: 'fail', reason: 'spawn_failed', message };
     }
-    for (const g of guidance) this.delivered.add(g.seq);
-    if (guidance.length > 0) {
-      this.deliveredSeq = Math.max(this.deliveredSeq, ...guidance.map((g) => g.seq));
-      this.outbox.update({ guidanceDeliveredSeq: this.deliveredSeq });
-    }
+    this.courier.withPrompt(guidance);
     this.current = run;
     this.suspended = false;
     if (deadlineMs !== null) {
@@ -313,25 +347,28 @@ export class LoopRunner implements Runnable {
     if (this.interrupt !== null) void run.stop(this.grace());
     else if (this.controls.desired === 'pause_now') this.suspendIteration();
 
-    for await (const event of run.events) {
-      if (event.kind === 'log') this.outbox.log(iteration, event.stream, event.text);
-      else if (event.kind === 'done') agentDone = true;
-      else if (event.kind === 'error') {
-        if (event.fatal) agentFailed = true;
-        this.outbox.log(iteration, 'system', `agent ${event.fatal ? 'failed' : 'error'} (${event.reason}): ${event.message}`);
-      } else if (event.kind === 'message') this.outbox.log(iteration, 'agent', event.text);
-      else if (event.kind !== 'usage') this.outbox.iteration({ iteration, kind: 'agent', at: this.deps.clock.nowMs(), data: { ...event } });
-      else {
-        iterUsage = { tokensIn: event.tokensIn, tokensOut: event.tokensOut, usd: event.usd };
-        this.usage = { ...base, tokensIn: base.tokensIn + iterUsage.tokensIn, tokensOut: base.tokensOut + iterUsage.tokensOut, usd: base.usd + iterUsage.usd };
+    // guidance that arrived while the iteration was being set up
+    const early = this.courier.undelivered(this.controls.pendingGuidance);
+    if (early.length > 0 && this.interrupt === null) void this.courier.intoRun(run, early);
+
+    const tally = new IterationTally({
+      outbox: this.outbox,
+      clock: this.deps.clock,
+      iteration,
+      redact: (text) => redactKeys(text, endpoints),
+      onUsage: (u) => {
+        this.usage = { ...base, tokensIn: base.tokensIn + u.tokensIn, tokensOut: base.tokensOut + u.tokensOut, usd: base.usd + u.usd };
         const over: LoopVerdict | null = budgetStop === null ? budgetExceeded(limits, this.progress()) : null;
         if (over !== null) {
           budgetStop = over;
           this.system(iteration, `stopping the iteration: ${over.action === 'fail' ? over.message : ''}`);
           void run.stop(this.grace());
         }
-      }
-    }
+      },
+    });
+    for await (const event of run.events) tally.handle(event);
+    const iterUsage = tally.usage;
+    const { agentDone, agentFailed } = tally;
     const exit = await run.exited;
     if (exit.reason !== undefined && exit.reason !== 'stopped') {
       this.system(iteration, `sleeve ended: ${exit.reason}${exit.detail !== undefined ? ` (${exit.detail})` : ''}`);
@@ -348,7 +385,7 @@ export class LoopRunner implements Runnable {
     const interrupted = this.interrupt !== null;
     const untilPassed =
       this.task.spec.until !== null && !interrupted && !timedOut && budgetStop === null
-        ? await runUntilCheck({ ...this.deps, sleeve: this.sleeveOptions(ws), command: this.task.spec.until, ws, iteration, outbox: this.outbox, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.grace() })
+        ? await runUntilCheck({ ...this.deps, sleeve: this.sleeveOptions(ws, null), command: this.task.spec.until, ws, iteration, outbox: this.outbox, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.grace() })
         : null;
     const changed = (await this.deps.workspaces.fingerprint(ws.path)) !== fingerprintBefore;
     this.unchangedStreak = changed ? 0 : this.unchangedStreak + 1;
@@ -357,6 +394,8 @@ export class LoopRunner implements Runnable {
     let verdict: LoopVerdict = afterIteration(limits, this.task.spec.mode, this.progress(), outcome);
     if (timedOut && totalBinds) verdict = { action: 'fail', reason: 'timeout', message: `the task ran out of time (${limits.timeoutMs ?? 0} ms)` };
     if (budgetStop !== null) verdict = budgetStop;
+    else if (!interrupted && tally.authFailed !== null) verdict = { action: 'fail', reason: 'auth_failed', message: `${choice.agent}: the model endpoint refused the credentials: ${tally.authFailed}` };
+    else if (!interrupted && tally.rateLimited !== null && verdict.action !== 'succeed') verdict = await this.afterRateLimit(iteration, choice, tally.rateLimited);
     const now = this.deps.clock.nowMs();
     this.outbox.iteration({ iteration, kind: 'usage', at: now, data: { ...iterUsage } });
     this.outbox.iteration({
@@ -423,9 +462,30 @@ export class LoopRunner implements Runnable {
     else if (r.commit !== null) this.system(iteration, `published ${ws.branch ?? ''} at ${r.commit.slice(0, 12)}${r.committed ? ' (checkpoint commit)' : ''}`);
   }
 
-  /** The task's sandbox and the workspace's path rules, for every process of an iteration. */
-  private sleeveOptions(ws: PreparedWorkspace): SleeveOptions {
-    return { sandbox: sandboxOf(this.task.spec), readOnlyPaths: ws.readOnlyPaths, writablePaths: ws.writablePaths };
+  /**
+   * The task's sandbox and the workspace's path rules, for every process of an iteration; an
+   * agent's sleeves may also reach that agent's model endpoint (null: the `until` check).
+   */
+  private sleeveOptions(ws: PreparedWorkspace, agent: string | null): SleeveOptions {
+    const own = sandboxOf(this.task.spec);
+    const sandbox = agent === null ? own : sandboxForAgent(own, agent, this.deps.endpoints ?? NO_ENDPOINTS);
+    return { sandbox, readOnlyPaths: ws.readOnlyPaths, writablePaths: ws.writablePaths };
+  }
+
+  /**
+   * A rate-limited iteration: the next fallback (agent or model) takes the next iteration after a
+   * back-off (the endpoint's Retry-After when longer); with none left the task fails `rate_limited`.
+   */
+  private async afterRateLimit(iteration: number, from: AgentChoice, hit: { retryAfterMs: number | null; message: string }): Promise<LoopVerdict> {
+    if (!this.chain.next()) {
+      return { action: 'fail', reason: 'rate_limited', message: `${from.agent} was rate-limited and no fallback is left: ${hit.message}` };
+    }
+    const to = this.chain.current;
+    const backoffMs = Math.max((this.deps.fallbackBackoffMs ?? 2000) * 2 ** (this.chain.fallbackCount - 1), hit.retryAfterMs ?? 0);
+    this.system(iteration, `rate-limited on ${from.agent}${from.model ? ` (${from.model})` : ''}; retrying on ${to.agent}${to.model ? ` (${to.model})` : ''} in ${backoffMs} ms`);
+    const until = this.deps.clock.nowMs() + Math.min(backoffMs, 300_000);
+    while (this.interrupt === null && this.deps.clock.nowMs() < until) await this.changed.wait(undefined, until - this.deps.clock.nowMs());
+    return { action: 'continue' };
   }
 
   private grace(): number {

@@ -4,6 +4,7 @@ import type { NodeStateStore } from '../../core/ports/node-state.js';
 import type { SystemProbe } from '../../core/ports/system-probe.js';
 import type { Runnable } from '../../core/runnable.js';
 import type { Task } from '../../core/task.js';
+import type { AgentChoice } from './agent-choice.js';
 import { LoopRunner, type LoopRunnerDeps } from './loop-runner.js';
 import type { WorkspaceCommandRunner } from './workspace-command-runner.js';
 import { Backoff, sleep } from './timers.js';
@@ -132,7 +133,7 @@ export class NodeAgent implements Runnable {
     while (!signal.aborted) {
       try {
         const r = await this.deps.hq.renewLease({ taskId: runner.taskId, fencingToken: runner.fencingToken });
-        runner.applyControls({ desired: r.desired, pendingGuidance: r.pendingGuidance, killSwitch: r.killSwitch || this.killSwitch });
+        runner.applyControls({ desired: r.desired, pendingGuidance: r.pendingGuidance, killSwitch: r.killSwitch || this.killSwitch, agent: agentOf(r.task) });
         if (r.credential !== undefined) runner.applyCredential(r.credential);
       } catch (e) {
         if (isCorticalError(e) && e.code === 'LEASE_CONFLICT') {
@@ -223,4 +224,10 @@ export class NodeAgent implements Runnable {
   private warn(msg: string, e: unknown): void {
     this.deps.logger.warn({ err: e instanceof Error ? e.message : String(e) }, msg);
   }
+}
+
+/** The agent a task's spec names now (a resleeve changes it), with its model. */
+function agentOf(task: Task): AgentChoice {
+  const model = (task.spec as Task['spec'] & { model?: string | null }).model ?? null;
+  return { agent: task.spec.agent, model };
 }

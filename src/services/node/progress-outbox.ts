@@ -1,6 +1,7 @@
 import type { Clock } from '../../core/clock.js';
 import { isCorticalError } from '../../core/errors.js';
 import type { HqLink } from '../../core/ports/hq-link.js';
+import type { GuidanceDelivery } from '../../core/ports/agent-driver.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { IterationReport, LogStream, NewLogLine } from '../../core/ports/store.js';
 import type { ReasonCode, TaskUsage } from '../../core/task.js';
@@ -13,6 +14,8 @@ export interface ProgressState {
   pauseReason?: ReasonCode;
   pauseMessage?: string;
   guidanceDeliveredSeq?: number;
+  /** How each guidance was delivered (sent to HQ with the next report). */
+  guidanceDeliveries?: readonly { readonly seq: number; readonly mode: GuidanceDelivery }[];
 }
 
 export type FlushResult = 'sent' | 'unavailable' | 'lease_lost';

@@ -1,0 +1,95 @@
+/**
+ * Which agent runs a task's next iteration: the task's own agent (as resleeved), then, after a
+ * rate limit, the task's fallbacks in order. Also which model endpoint each driver talks to, so
+ * a sleeve's network can reach exactly that endpoint.
+ */
+import { endpointHostPort, type ModelEndpoint, type ModelEndpoints } from '../../core/model-endpoints.js';
+import type { SandboxSpec } from '../../core/sandbox.js';
+
+export interface AgentChoice {
+  readonly agent: string;
+  readonly model: string | null;
+}
+
+/** The endpoints each driver may use (in order of preference). */
+const DRIVER_ENDPOINTS: Readonly<Record<string, readonly (keyof ModelEndpoints)[]>> = {
+  claude: ['anthropic'],
+  codex: ['openai'],
+  opencode: ['openai'],
+  aider: ['openai'],
+  gemini: ['gemini'],
+  builtin: ['openaiCompatible', 'anthropic'],
+};
+
+/** The endpoint `agent` would talk to, or null (shell, script, or nothing configured). */
+export function endpointFor(agent: string, endpoints: ModelEndpoints): ModelEndpoint | null {
+  for (const kind of DRIVER_ENDPOINTS[agent] ?? []) {
+    const e = endpoints[kind];
+    if (e !== null) return e;
+  }
+  return null;
+}
+
+/**
+ * The sandbox of an iteration of `agent`: the task's own, with the agent's model endpoint added
+ * to the network allowlist (`none` becomes an allowlist of just that endpoint; `open` stays open).
+ */
+export function sandboxForAgent(sandbox: SandboxSpec, agent: string, endpoints: ModelEndpoints): SandboxSpec {
+  const endpoint = endpointFor(agent, endpoints);
+  const host = endpoint === null ? null : endpointHostPort(endpoint.baseUrl);
+  if (host === null || sandbox.network.mode === 'open') return sandbox;
+  if (sandbox.network.allow.includes(host)) return sandbox;
+  return { ...sandbox, network: { mode: 'allowlist', allow: [...sandbox.network.allow, host] } };
+}
+
+/**
+ * The chain of agents a task may use: its agent first, then its fallbacks (duplicates dropped).
+ * `next` moves along it after a rate limit; `reset` goes back to the head (a resleeve).
+ */
+export class AgentChain {
+  private chain: AgentChoice[];
+  private index = 0;
+
+  constructor(head: AgentChoice, private readonly fallbacks: readonly AgentChoice[]) {
+    this.chain = AgentChain.build(head, fallbacks);
+  }
+
+  private static build(head: AgentChoice, fallbacks: readonly AgentChoice[]): AgentChoice[] {
+    const seen = new Set<string>();
+    const out: AgentChoice[] = [];
+    for (const c of [head, ...fallbacks]) {
+      const key = `${c.agent}\u0000${c.model ?? ''}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(c);
+      }
+    }
+    return out;
+  }
+
+  get current(): AgentChoice {
+    return this.chain[this.index]!;
+  }
+
+  /** How many times the chain has moved on (the back-off exponent). */
+  get fallbackCount(): number {
+    return this.index;
+  }
+
+  /** Moves to the next fallback; false when none is left. */
+  next(): boolean {
+    if (this.index + 1 >= this.chain.length) return false;
+    this.index += 1;
+    return true;
+  }
+
+  /** The task's agent changed (resleeve): start over from it. True when it differs from the head. */
+  reset(head: AgentChoice): boolean {
+    const changed = head.agent !== this.chain[0]!.agent || head.model !== this.chain[0]!.model;
+    if (changed) {
+      this.chain = AgentChain.build(head, this.fallbacks);
+      this.index = 0;
+    }
+    return changed;
+  }
+}
