@@ -3,8 +3,9 @@ import type { Runtime } from '../core/ports/runtime.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ScriptAgent } from '../adapters/agents/script/script-agent.js';
-import { ShellAgent } from '../adapters/agents/shell/shell-agent.js';
+import { describeEndpoints, endpointsFromEnv } from '../core/model-endpoints.js';
+import { allAgentDrivers } from './agent-drivers.js';
+import { discoverAgents } from './agent-discovery.js';
 import { SystemClock } from '../adapters/clock/system/system-clock.js';
 import { HttpHqLink } from '../adapters/hq-link/http/http-hq-link.js';
 import { FileNodeState } from '../adapters/node-state/file/file-node-state.js';
@@ -13,7 +14,6 @@ import { OsSystemProbe } from '../adapters/system-probe/os/os-system-probe.js';
 import { GitWorkspaces } from '../adapters/workspace/git/git-workspace.js';
 import { DEFAULT_IDLE_GRACE_MS, GitWorkspaceGc, gibToBytes } from '../adapters/workspace/git/workspace-gc.js';
 import { GitWorkspaceSnapshots } from '../adapters/workspace/git/workspace-snapshots.js';
-import type { AgentDriver } from '../core/ports/agent-driver.js';
 import type { NodeIdentity } from '../core/ports/hq-link.js';
 import type { Logger } from '../core/ports/logger.js';
 import type { RuntimeChoice } from '../interfaces/cli/server-runners.js';
@@ -45,7 +45,6 @@ export interface NodeStartOptions {
   readonly hiddenPaths?: readonly string[];
 }
 
-export const DEFAULT_NODE_CAPABILITIES: readonly string[] = ['shell', 'script'];
 export const DEFAULT_NODE_SLOTS = 2;
 
 export function defaultNodeName(): string {
@@ -65,10 +64,10 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
     hiddenPaths: [opts.workDir, ...(opts.hiddenPaths ?? [])],
     logger: opts.logger,
   });
-  const drivers = new Map<string, AgentDriver>([
-    ['shell', new ShellAgent()],
-    ['script', new ScriptAgent()],
-  ]);
+  const endpoints = endpointsFromEnv(opts.env);
+  const sleeveEnv = scrubbedEnv(opts.env, { homeDir: join(opts.workDir, 'home') });
+  const agents = await discoverAgents(allAgentDrivers(), sleeveEnv, endpoints);
+  opts.logger.info({ agents: agents.versions, endpoints: describeEndpoints(endpoints) }, 'agents on this node');
   const hq = new HttpHqLink({ baseUrl: opts.hqUrl, requestTimeoutMs: 15_000, version: VERSION });
   const commands = new WorkspaceCommandRunner({
     hq,
@@ -86,13 +85,14 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
     clock,
     logger: opts.logger.child({ component: 'node' }),
     runtime: selected.runtime,
-    drivers,
+    drivers: agents.drivers,
+    endpoints,
     workspaces: new GitWorkspaces(opts.workDir),
-    baseEnv: scrubbedEnv(opts.env, { homeDir: join(opts.workDir, 'home') }),
+    baseEnv: sleeveEnv,
     config: {
       name: opts.name ?? defaultNodeName(),
       joinToken: opts.joinToken,
-      capabilities: withRuntimeCapabilities(opts.capabilities ?? DEFAULT_NODE_CAPABILITIES, selected.runtime),
+      capabilities: withRuntimeCapabilities([...new Set([...(opts.capabilities ?? []), ...agents.capabilities])], selected.runtime),
       slots: opts.slots ?? DEFAULT_NODE_SLOTS,
       version: VERSION,
     },

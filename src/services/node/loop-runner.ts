@@ -22,6 +22,7 @@ import { SleeveIdentity } from './sleeve-identity.js';
 
 type Interrupt = 'stop' | 'killswitch' | 'lease_lost' | 'shutdown';
 import { runUntilCheck } from './until-check.js';
+import { RunClock } from './run-clock.js';
 
 export interface LoopRunnerDeps {
   readonly hq: HqLink;
@@ -77,9 +78,7 @@ export class LoopRunner implements Runnable {
   private readonly courier: GuidanceCourier;
   private readonly chain: AgentChain;
   private usage: TaskUsage;
-  private readonly baseRuntimeMs: number;
-  private activeMs = 0;
-  private runningSince: number | null = null;
+  private readonly clock: RunClock;
   private current: AgentRun | null = null;
   private suspended = false;
   private interrupt: Interrupt | null = null;
@@ -94,7 +93,7 @@ export class LoopRunner implements Runnable {
     private readonly deps: LoopRunnerDeps,
   ) {
     this.usage = task.usage;
-    this.baseRuntimeMs = task.runtimeMs;
+    this.clock = new RunClock(task.runtimeMs, () => deps.clock.nowMs());
     this.controls = { desired: task.desired, pendingGuidance: [], killSwitch: false };
     const { model, fallbacks } = specModel(task.spec);
     this.chain = new AgentChain({ agent: task.spec.agent, model }, fallbacks);
@@ -274,7 +273,7 @@ export class LoopRunner implements Runnable {
       if (end !== null) return end;
       const pauseWanted = this.controls.desired === 'pause' || this.controls.desired === 'pause_now';
       if (!pauseWanted && this.stuck === 'no') {
-        if (this.runningSince === null) {
+        if (!this.clock.running) {
           this.unchangedStreak = 0;
           this.resumeClock();
           this.outbox.update({ observed: 'running', ...this.progressState() });
@@ -282,7 +281,7 @@ export class LoopRunner implements Runnable {
         }
         return null;
       }
-      if (this.runningSince !== null) {
+      if (this.clock.running) {
         this.pauseClock();
         this.outbox.update({ observed: 'paused', pauseReason: 'paused', pauseMessage: 'paused on request', ...this.progressState() });
         void this.outbox.flushSoon();
@@ -497,18 +496,15 @@ export class LoopRunner implements Runnable {
   }
 
   private pauseClock(): void {
-    if (this.runningSince === null) return;
-    this.activeMs += this.deps.clock.nowMs() - this.runningSince;
-    this.runningSince = null;
+    this.clock.pause();
   }
 
   private resumeClock(): void {
-    this.runningSince ??= this.deps.clock.nowMs();
+    this.clock.resume();
   }
 
   private elapsedMs(): number {
-    const running = this.runningSince === null ? 0 : this.deps.clock.nowMs() - this.runningSince;
-    return Math.max(0, Math.round(this.baseRuntimeMs + this.activeMs + running));
+    return this.clock.elapsedMs();
   }
 
   private progress(): LoopProgress {

@@ -1,0 +1,9 @@
+/** Every agent driver Cortical ships; a node keeps those whose CLI it finds (agent-discovery.ts). */
+import { ScriptAgent } from '../adapters/agents/script/script-agent.js';
+import { ShellAgent } from '../adapters/agents/shell/shell-agent.js';
+import type { AgentDriver } from '../core/ports/agent-driver.js';
+
+export function allAgentDrivers(): Map<string, AgentDriver> {
+  const drivers: AgentDriver[] = [new ShellAgent(), new ScriptAgent()];
+  return new Map(drivers.map((d) => [d.name, d]));
+}
