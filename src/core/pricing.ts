@@ -93,7 +93,8 @@ export function costMismatch(reportedUsd: number, pricedUsd: number, tolerance =
 
 /**
  * The usage figures a driver reports: `usd` is the CLI's own figure when it has one, else the
- * table's (0 for an unknown model, which the loop reports as unpriced).
+ * table's (0 for an unknown model). A CLI that reports $0 for a model the table prices (a custom
+ * provider without prices) is taken as not knowing the price: the table's figure counts.
  */
 export function usageFigures(
   table: PriceTable,
@@ -102,5 +103,6 @@ export function usageFigures(
   reportedUsd: number | null,
 ): { usd: number; reportedUsd: number | null; pricedUsd: number | null } {
   const pricedUsd = priceUsage(table, model, counts);
-  return { usd: reportedUsd ?? pricedUsd ?? 0, reportedUsd, pricedUsd };
+  const usd = reportedUsd !== null && (reportedUsd > 0 || pricedUsd === null) ? reportedUsd : (pricedUsd ?? 0);
+  return { usd, reportedUsd, pricedUsd };
 }
