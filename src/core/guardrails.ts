@@ -89,3 +89,39 @@ export function iterationDeadlineMs(limits: GuardrailLimits, progress: LoopProgr
 function describeExit(exitCode: number | null): string {
   return exitCode === null ? 'no exit code (killed by a signal)' : `exit code ${exitCode}`;
 }
+
+/** What stopped or marked an iteration besides its outcome. */
+export interface IterationStops {
+  /** The iteration's deadline passed; `totalBinds`: the deadline was the task's total timeout. */
+  readonly timedOut: boolean;
+  readonly totalBinds: boolean;
+  /** The budget verdict that stopped the iteration, if one did. */
+  readonly budgetStop: LoopVerdict | null;
+  /** Stopped by a control (stop, kill switch, lease lost, shutdown). */
+  readonly interrupted: boolean;
+  /** The model endpoint refused the agent's credentials (message), or null. */
+  readonly authFailed: string | null;
+  readonly rateLimited: boolean;
+  readonly agent: string;
+}
+
+/**
+ * The verdict after an iteration, from its outcome and what stopped it: a budget stop wins, then
+ * an auth refusal, then a rate limit (`rate_limited`: the caller tries the next fallback, unless
+ * the iteration succeeded anyway), then the total timeout, then the guardrails.
+ */
+export function iterationVerdict(
+  limits: GuardrailLimits,
+  mode: LoopMode,
+  progress: LoopProgress,
+  outcome: IterationOutcome,
+  stops: IterationStops,
+): LoopVerdict | 'rate_limited' {
+  if (stops.budgetStop !== null) return stops.budgetStop;
+  const base = afterIteration(limits, mode, progress, outcome);
+  if (stops.interrupted) return base;
+  if (stops.authFailed !== null) return { action: 'fail', reason: 'auth_failed', message: `${stops.agent}: the model endpoint refused the credentials: ${stops.authFailed}` };
+  if (stops.rateLimited && base.action !== 'succeed') return 'rate_limited';
+  if (stops.timedOut && stops.totalBinds) return { action: 'fail', reason: 'timeout', message: `the task ran out of time (${limits.timeoutMs ?? 0} ms)` };
+  return base;
+}

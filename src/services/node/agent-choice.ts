@@ -4,7 +4,10 @@
  * a sleeve's network can reach exactly that endpoint.
  */
 import { endpointHostPort, type ModelEndpoint, type ModelEndpoints } from '../../core/model-endpoints.js';
+import type { SleeveOptions } from '../../core/ports/agent-driver.js';
+import type { PreparedWorkspace } from '../../core/ports/workspace.js';
 import type { SandboxSpec } from '../../core/sandbox.js';
+import type { TaskSpec } from '../../core/task.js';
 
 export interface AgentChoice {
   readonly agent: string;
@@ -92,4 +95,18 @@ export class AgentChain {
     }
     return changed;
   }
+}
+
+/** The agent chain of a spec: its agent and model, then its fallbacks (older specs have none). */
+export function agentChainOf(spec: TaskSpec): AgentChain {
+  const s = spec as TaskSpec & { model?: string | null; fallbacks?: readonly { agent: string; model?: string | null }[] };
+  return new AgentChain({ agent: spec.agent, model: s.model ?? null }, (s.fallbacks ?? []).map((f) => ({ agent: f.agent, model: f.model ?? null })));
+}
+
+/**
+ * The task's sandbox and the workspace's path rules, for every process of an iteration; an
+ * agent's sleeves may also reach that agent's model endpoint (agent null: the `until` check).
+ */
+export function sleeveOptionsFor(sandbox: SandboxSpec, ws: Pick<PreparedWorkspace, 'readOnlyPaths' | 'writablePaths'>, agent: string | null, endpoints: ModelEndpoints): SleeveOptions {
+  return { sandbox: agent === null ? sandbox : sandboxForAgent(sandbox, agent, endpoints), readOnlyPaths: ws.readOnlyPaths, writablePaths: ws.writablePaths };
 }

@@ -1,68 +1,28 @@
-import type { Clock } from '../../core/clock.js';
 import { isCorticalError } from '../../core/errors.js';
-import { afterIteration, beforeIteration, budgetExceeded, iterationDeadlineMs } from '../../core/guardrails.js';
+import { beforeIteration, budgetExceeded, iterationDeadlineMs, iterationVerdict } from '../../core/guardrails.js';
 import type { IterationOutcome, LoopProgress, LoopVerdict } from '../../core/guardrails-types.js';
 import type { AgentDriver, AgentRun, SleeveOptions } from '../../core/ports/agent-driver.js';
-import { NO_ENDPOINTS, redactKeys, type ModelEndpoints } from '../../core/model-endpoints.js';
-import { AgentChain, sandboxForAgent, type AgentChoice } from './agent-choice.js';
+import { NO_ENDPOINTS, redactKeys } from '../../core/model-endpoints.js';
+import { agentChainOf, sleeveOptionsFor, type AgentChain, type AgentChoice } from './agent-choice.js';
 import { GuidanceCourier } from './guidance-courier.js';
 import { IterationTally } from './iteration-tally.js';
-import type { HqLink } from '../../core/ports/hq-link.js';
-import type { Logger } from '../../core/ports/logger.js';
-import type { Runtime } from '../../core/ports/runtime.js';
-import type { PreparedWorkspace, WorkspaceRequest, Workspaces } from '../../core/ports/workspace.js';
+import type { PreparedWorkspace, WorkspaceRequest } from '../../core/ports/workspace.js';
 import type { TaskCredential } from '../../core/ports/hq-link.js';
 import type { Runnable } from '../../core/runnable.js';
 import { describeSleeveRuntime } from '../../core/sandbox.js';
-import { sandboxOf, type Guidance, type Task, type TaskDesire, type TaskUsage } from '../../core/task.js';
+import { sandboxOf, type Guidance, type Task, type TaskUsage } from '../../core/task.js';
+import type { LoopControls, LoopRunnerDeps } from './loop-runner-types.js';
 import { ProgressOutbox } from './progress-outbox.js';
 import { completeWithRetry, done, startAttemptWithRetry, type AttemptEnd, type Completion } from './attempt-end.js';
-import { PausableTimer, Signal } from './timers.js';
+import { Signal } from './timers.js';
+import { IterationRun } from './iteration-run.js';
 import { SleeveIdentity } from './sleeve-identity.js';
 
-type Interrupt = 'stop' | 'killswitch' | 'lease_lost' | 'shutdown';
 import { runUntilCheck } from './until-check.js';
 import { RunClock } from './run-clock.js';
 
-export interface LoopRunnerDeps {
-  readonly hq: HqLink;
-  readonly runtime: Runtime;
-  readonly drivers: ReadonlyMap<string, AgentDriver>;
-  readonly workspaces: Workspaces;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  /** Scrubbed base environment for sleeves (HOME is replaced by the workspace's). */
-  readonly baseEnv: Readonly<Record<string, string>>;
-  /** Between SIGTERM and SIGKILL when an iteration is stopped. */
-  readonly stopGraceMs?: number;
-  readonly untilTimeoutMs?: number;
-  readonly flushIntervalMs?: number;
-  readonly maxBufferedLogLines?: number;
-  /**
-   * Before each iteration: waits for the task's workspace commands and takes the tier's
-   * snapshot; returns the snapshot to report (event `workspace.snapshotted`) or null.
-   */
-  readonly beforeIteration?: (input: { task: Task; iteration: number; workspacePath: string }) => Promise<Readonly<Record<string, unknown>> | null>;
-  /** The node's model endpoints, handed to the drivers (keys never leave the node). */
-  readonly endpoints?: ModelEndpoints;
-  /** Base of the back-off before a rate-limited iteration is retried on the next fallback. */
-  readonly fallbackBackoffMs?: number;
-}
-
-/** What HQ said on the last lease renewal (fed in by the node agent). */
-export interface LoopControls {
-  readonly desired: TaskDesire;
-  readonly pendingGuidance: readonly Guidance[];
-  readonly killSwitch: boolean;
-  /** The task's agent now (it changes when the task is resleeved); absent = unchanged. */
-  readonly agent?: AgentChoice;
-}
-
-/** The model and fallbacks of a spec (fields of newer specs; older ones have none). */
-function specModel(spec: Task['spec']): { model: string | null; fallbacks: AgentChoice[] } {
-  const s = spec as Task['spec'] & { model?: string | null; fallbacks?: readonly { agent: string; model?: string | null }[] };
-  return { model: s.model ?? null, fallbacks: (s.fallbacks ?? []).map((f) => ({ agent: f.agent, model: f.model ?? null })) };
-}
+export type { LoopControls, LoopRunnerDeps } from './loop-runner-types.js';
+type Interrupt = 'stop' | 'killswitch' | 'lease_lost' | 'shutdown';
 
 /**
  * Runs one attempt of a leased task: a loop of agent iterations under the task's guardrails,
@@ -79,12 +39,10 @@ export class LoopRunner implements Runnable {
   private readonly chain: AgentChain;
   private usage: TaskUsage;
   private readonly clock: RunClock;
-  private current: AgentRun | null = null;
-  private suspended = false;
+  private current: IterationRun | null = null;
   private interrupt: Interrupt | null = null;
   private stuck: 'no' | 'waiting' | 'saw_pause' = 'no';
   private unchangedStreak = 0;
-  private timer: PausableTimer | null = null;
   private endState: AttemptEnd | null = null;
   private readonly identity: SleeveIdentity;
 
@@ -95,8 +53,7 @@ export class LoopRunner implements Runnable {
     this.usage = task.usage;
     this.clock = new RunClock(task.runtimeMs, () => deps.clock.nowMs());
     this.controls = { desired: task.desired, pendingGuidance: [], killSwitch: false };
-    const { model, fallbacks } = specModel(task.spec);
-    this.chain = new AgentChain({ agent: task.spec.agent, model }, fallbacks);
+    this.chain = agentChainOf(task.spec);
     this.courier = new GuidanceCourier((all) => {
       this.outbox.update({ guidanceDeliveredSeq: all.deliveredSeq, guidanceDeliveries: all.deliveries });
       void this.outbox.flushSoon();
@@ -157,13 +114,13 @@ export class LoopRunner implements Runnable {
     }
     if (this.current !== null && !controls.killSwitch && controls.desired !== 'stop') {
       const fresh = this.courier.undelivered(controls.pendingGuidance);
-      if (fresh.length > 0) void this.courier.intoRun(this.current, fresh);
+      if (fresh.length > 0) void this.courier.intoRun(this.current.run, fresh);
     }
     if (controls.killSwitch) this.interruptIteration('killswitch');
     else if (controls.desired === 'stop') this.interruptIteration('stop');
     else if (this.current !== null) {
-      if (controls.desired === 'pause_now' && !this.suspended) this.suspendIteration();
-      else if (controls.desired !== 'pause_now' && this.suspended) this.resumeIteration();
+      if (controls.desired === 'pause_now' && !this.current.suspended) this.suspendIteration();
+      else if (controls.desired !== 'pause_now' && this.current.suspended) this.resumeIteration();
     }
     this.changed.notify();
   }
@@ -299,8 +256,6 @@ export class LoopRunner implements Runnable {
     const deadlineMs = iterationDeadlineMs(limits, this.progress());
     const totalBinds = limits.timeoutMs !== null && (limits.iterationTimeoutMs === null || deadlineMs !== limits.iterationTimeoutMs);
     const base = this.usage;
-    let timedOut = false;
-    let budgetStop: LoopVerdict | null = null;
     const endpoints = this.deps.endpoints ?? NO_ENDPOINTS;
     const sleeve = this.sleeveOptions(ws, choice.agent);
 
@@ -334,16 +289,10 @@ export class LoopRunner implements Runnable {
       return { action: 'fail', reason: 'spawn_failed', message };
     }
     this.courier.withPrompt(guidance);
-    this.current = run;
-    this.suspended = false;
-    if (deadlineMs !== null) {
-      this.timer = new PausableTimer(deadlineMs, () => {
-        timedOut = true;
-        void run.stop(this.grace());
-      }, () => this.deps.clock.nowMs());
-    }
+    const current = new IterationRun(run, { deadlineMs, graceMs: this.grace(), nowMs: () => this.deps.clock.nowMs() });
+    this.current = current;
     // controls that arrived while the iteration was being set up
-    if (this.interrupt !== null) void run.stop(this.grace());
+    if (this.interrupt !== null) current.stop();
     else if (this.controls.desired === 'pause_now') this.suspendIteration();
 
     // guidance that arrived while the iteration was being set up
@@ -357,28 +306,18 @@ export class LoopRunner implements Runnable {
       redact: (text) => redactKeys(text, endpoints),
       onUsage: (u) => {
         this.usage = { ...base, tokensIn: base.tokensIn + u.tokensIn, tokensOut: base.tokensOut + u.tokensOut, usd: base.usd + u.usd };
-        const over: LoopVerdict | null = budgetStop === null ? budgetExceeded(limits, this.progress()) : null;
-        if (over !== null) {
-          budgetStop = over;
-          this.system(iteration, `stopping the iteration: ${over.action === 'fail' ? over.message : ''}`);
-          void run.stop(this.grace());
-        }
+        const over = budgetExceeded(limits, this.progress());
+        if (over !== null && current.stopForBudget(over)) this.system(iteration, `stopping the iteration: ${over.action === 'fail' ? over.message : ''}`);
       },
     });
-    for await (const event of run.events) tally.handle(event);
-    const iterUsage = tally.usage;
-    const { agentDone, agentFailed } = tally;
-    const exit = await run.exited;
+    const exit = await current.consume(tally);
+    const { agentDone, agentFailed, usage: iterUsage } = tally;
+    const { timedOut, budgetStop } = current;
     if (exit.reason !== undefined && exit.reason !== 'stopped') {
       this.system(iteration, `sleeve ended: ${exit.reason}${exit.detail !== undefined ? ` (${exit.detail})` : ''}`);
     }
-    this.timer?.cancel();
-    this.timer = null;
     this.current = null;
-    if (this.suspended) {
-      this.suspended = false;
-      this.resumeClock();
-    }
+    if (current.suspended) this.resumeClock();
     this.usage = { ...this.usage, iterations: iteration };
 
     const interrupted = this.interrupt !== null;
@@ -390,11 +329,9 @@ export class LoopRunner implements Runnable {
     this.unchangedStreak = changed ? 0 : this.unchangedStreak + 1;
     if (ws.branch !== null) await this.publish(ws, iteration);
     const outcome: IterationOutcome = { exitCode: exit.exitCode, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed };
-    let verdict: LoopVerdict = afterIteration(limits, this.task.spec.mode, this.progress(), outcome);
-    if (timedOut && totalBinds) verdict = { action: 'fail', reason: 'timeout', message: `the task ran out of time (${limits.timeoutMs ?? 0} ms)` };
-    if (budgetStop !== null) verdict = budgetStop;
-    else if (!interrupted && tally.authFailed !== null) verdict = { action: 'fail', reason: 'auth_failed', message: `${choice.agent}: the model endpoint refused the credentials: ${tally.authFailed}` };
-    else if (!interrupted && tally.rateLimited !== null && verdict.action !== 'succeed') verdict = await this.afterRateLimit(iteration, choice, tally.rateLimited);
+    const stops = { timedOut, totalBinds, budgetStop, interrupted, authFailed: tally.authFailed, rateLimited: tally.rateLimited !== null, agent: choice.agent };
+    const composed = iterationVerdict(limits, this.task.spec.mode, this.progress(), outcome, stops);
+    const verdict = composed === 'rate_limited' ? await this.afterRateLimit(iteration, choice, tally.rateLimited!) : composed;
     const now = this.deps.clock.nowMs();
     this.outbox.iteration({ iteration, kind: 'usage', at: now, data: { ...iterUsage } });
     this.outbox.iteration({
@@ -410,14 +347,11 @@ export class LoopRunner implements Runnable {
 
   private interruptIteration(why: Interrupt): void {
     if (this.interrupt === null || why === 'lease_lost' || why === 'shutdown') this.interrupt = why;
-    const run = this.current;
-    if (run !== null) void run.stop(why === 'lease_lost' ? 0 : this.grace());
+    this.current?.stop(why === 'lease_lost' ? 0 : this.grace());
   }
 
   private suspendIteration(): void {
     this.current?.suspend();
-    this.suspended = true;
-    this.timer?.pause();
     this.pauseClock();
     this.outbox.update({ observed: 'paused', pauseReason: 'paused', pauseMessage: 'iteration suspended on request', ...this.progressState() });
     void this.outbox.flushSoon();
@@ -425,9 +359,7 @@ export class LoopRunner implements Runnable {
 
   private resumeIteration(): void {
     this.current?.resume();
-    this.suspended = false;
     this.resumeClock();
-    this.timer?.resume();
     this.outbox.update({ observed: 'running', ...this.progressState() });
     void this.outbox.flushSoon();
   }
@@ -461,14 +393,8 @@ export class LoopRunner implements Runnable {
     else if (r.commit !== null) this.system(iteration, `published ${ws.branch ?? ''} at ${r.commit.slice(0, 12)}${r.committed ? ' (checkpoint commit)' : ''}`);
   }
 
-  /**
-   * The task's sandbox and the workspace's path rules, for every process of an iteration; an
-   * agent's sleeves may also reach that agent's model endpoint (null: the `until` check).
-   */
   private sleeveOptions(ws: PreparedWorkspace, agent: string | null): SleeveOptions {
-    const own = sandboxOf(this.task.spec);
-    const sandbox = agent === null ? own : sandboxForAgent(own, agent, this.deps.endpoints ?? NO_ENDPOINTS);
-    return { sandbox, readOnlyPaths: ws.readOnlyPaths, writablePaths: ws.writablePaths };
+    return sleeveOptionsFor(sandboxOf(this.task.spec), ws, agent, this.deps.endpoints ?? NO_ENDPOINTS);
   }
 
   /**
