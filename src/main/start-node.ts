@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describeEndpoints, endpointsFromEnv } from '../core/model-endpoints.js';
 import { allAgentDrivers } from './agent-drivers.js';
 import { discoverAgents } from './agent-discovery.js';
+import { withAgentsEnvFile } from './agents-env-file.js';
 import { SystemClock } from '../adapters/clock/system/system-clock.js';
 import { HttpHqLink } from '../adapters/hq-link/http/http-hq-link.js';
 import { FileNodeState } from '../adapters/node-state/file/file-node-state.js';
@@ -64,7 +65,7 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
     hiddenPaths: [opts.workDir, ...(opts.hiddenPaths ?? [])],
     logger: opts.logger,
   });
-  const endpoints = endpointsFromEnv(opts.env);
+  const endpoints = endpointsFromEnv(await withAgentsEnvFile(opts.env, opts.logger));
   const sleeveEnv = scrubbedEnv(opts.env, { homeDir: join(opts.workDir, 'home') });
   const agents = await discoverAgents(allAgentDrivers(), sleeveEnv, endpoints);
   opts.logger.info({ agents: agents.versions, endpoints: describeEndpoints(endpoints) }, 'agents on this node');
