@@ -113,6 +113,27 @@ export function describeRuntimeContract(
       expect(lines).toContainEqual({ stream: 'stderr', text: 'boom' });
     });
 
+    it('an exit code above 128 that no fatal signal explains stays an exit code (145: 128 + SIGCHLD)', async () => {
+      const sleeve = await makeRuntime().spawn(node('crash.mjs', ['145']));
+      const [, exit] = await Promise.all([collect(sleeve), sleeve.exited]);
+      expect(exit).toEqual({ exitCode: 145, signal: null, endedBy: 'exit' });
+    });
+
+    it('keeps stdin open when asked: what is written later reaches the program, end closes it', async () => {
+      const sleeve = await makeRuntime().spawn(node('print-env.mjs', [], { stdin: 'first ', keepStdinOpen: true }));
+      if (sleeve.input === undefined) {
+        // a runtime that cannot keep stdin open says so by leaving `input` undefined
+        await sleeve.stop(1000);
+        return;
+      }
+      expect(sleeve.input.write('second')).toBe(true);
+      sleeve.input.end();
+      const lines = await collect(sleeve);
+      await sleeve.exited;
+      expect((JSON.parse(lines.find((l) => l.stream === 'stdout')!.text) as { stdin: string }).stdin).toBe('first second');
+      expect(sleeve.input.write('too late')).toBe(false);
+    });
+
     it('rejects with UNAVAILABLE when the command cannot be started', async () => {
       const err: unknown = await makeRuntime()
         .spawn({ command: 'no-such-command-cortical', args: [], cwd: dir, env })

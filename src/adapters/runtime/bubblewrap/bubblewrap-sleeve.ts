@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
+import { signalOfExitCode } from '../exit-signal.js';
 import type { EgressGrant } from '../../../core/ports/egress.js';
 import type { Sleeve, SleeveExit, SleeveInput } from '../../../core/ports/runtime.js';
 import type { SleeveEndReason, SleeveLimits } from '../../../core/sandbox.js';
@@ -26,8 +26,6 @@ export interface BubblewrapSleeveOptions {
   readonly maxLineChars?: number | undefined;
   readonly lineHighWater?: number | undefined;
 }
-
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
 /**
  * One bubblewrap sandbox. `pid` is the outer bwrap process on the host; its child (`initPid`,
@@ -170,8 +168,8 @@ export class BubblewrapSleeve implements Sleeve {
     let exitCode = raw.code;
     let signal = raw.signal;
     if (signal === null && exitCode !== null && exitCode > 128) {
-      const name = SIGNAL_NAMES.get(exitCode - 128);
-      if (name !== undefined) {
+      const name = signalOfExitCode(exitCode);
+      if (name !== null) {
         signal = name;
         exitCode = null;
       }

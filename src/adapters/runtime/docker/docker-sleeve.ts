@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { constants } from 'node:os';
+import { signalOfExitCode } from '../exit-signal.js';
 import type { Readable } from 'node:stream';
 import type { Sleeve, SleeveExit } from '../../../core/ports/runtime.js';
 import type { SleeveEndReason, SleeveLimits } from '../../../core/sandbox.js';
@@ -10,7 +10,6 @@ const KILL_WAIT_MS = 10_000;
 /** Retries of a lost `wait` connection (one per second) before the exit is reported unknown. */
 const WAIT_RETRIES = 30;
 
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
 export interface DockerSleeveOptions {
   readonly limits: SleeveLimits;
@@ -177,8 +176,8 @@ export class DockerSleeve implements Sleeve {
     let exitCode = end.exitCode;
     let signal: string | null = null;
     if (exitCode !== null && exitCode > 128) {
-      const name = SIGNAL_NAMES.get(exitCode - 128);
-      if (name !== undefined) {
+      const name = signalOfExitCode(exitCode);
+      if (name !== null) {
         signal = name;
         exitCode = null;
       }
