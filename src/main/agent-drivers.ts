@@ -1,11 +1,12 @@
 /** Every agent driver Cortical ships; a node keeps those whose CLI it finds (agent-discovery.ts). */
 import { ClaudeDriver } from '../adapters/agents/claude/claude-driver.js';
+import { CodexDriver } from '../adapters/agents/codex/codex-driver.js';
 import { GeminiDriver } from '../adapters/agents/gemini/gemini-driver.js';
 import { ScriptAgent } from '../adapters/agents/script/script-agent.js';
 import { ShellAgent } from '../adapters/agents/shell/shell-agent.js';
 import type { AgentDriver } from '../core/ports/agent-driver.js';
 
 export function allAgentDrivers(): Map<string, AgentDriver> {
-  const drivers: AgentDriver[] = [new ShellAgent(), new ScriptAgent(), new ClaudeDriver(), new GeminiDriver()];
+  const drivers: AgentDriver[] = [new ShellAgent(), new ScriptAgent(), new ClaudeDriver(), new CodexDriver(), new GeminiDriver()];
   return new Map(drivers.map((d) => [d.name, d]));
 }
