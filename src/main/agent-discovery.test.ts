@@ -34,3 +34,15 @@ describe('agent discovery', () => {
     expect(versionNumber('gemini 0.61.0\n')).toBe('0.61.0');
   });
 });
+
+describe('agent discovery: usable agents only', () => {
+  it('leaves out agents the node cannot serve (no model endpoint), whatever their CLI says', async () => {
+    const all = new Map<string, AgentDriver>([
+      ['claude', stub('claude', '2.1.330')],
+      ['codex', stub('codex', '0.169.0')],
+    ]);
+    const found = await discoverAgents(all, {}, NO_ENDPOINTS, (name) => name === 'codex');
+    expect([...found.drivers.keys()]).toEqual(['codex']);
+    expect(found.capabilities).toEqual(['codex', 'codex-0.169.0']);
+  });
+});

@@ -31,9 +31,18 @@ export function versionNumber(output: string): string {
   return /\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?/.exec(output)?.[0] ?? output.trim().split(/\s+/)[0] ?? '';
 }
 
-export async function discoverAgents(all: ReadonlyMap<string, AgentDriver>, env: Readonly<Record<string, string>>, endpoints: ModelEndpoints): Promise<DiscoveredAgents> {
+/**
+ * `usable(name)`: whether the node can serve the agent at all (an AI agent needs its model
+ * endpoint configured); unusable agents are not advertised, whatever their CLI says.
+ */
+export async function discoverAgents(
+  all: ReadonlyMap<string, AgentDriver>,
+  env: Readonly<Record<string, string>>,
+  endpoints: ModelEndpoints,
+  usable: (name: string) => boolean = () => true,
+): Promise<DiscoveredAgents> {
   const found = await Promise.all(
-    [...all].map(async ([name, driver]) => {
+    [...all].filter(([name]) => usable(name)).map(async ([name, driver]) => {
       if (driver.detect === undefined) return { name, driver, version: '' };
       const detected = await driver.detect(env).catch(() => null);
       return detected === null ? null : { name, driver, version: versionNumber(detected.version) };

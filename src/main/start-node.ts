@@ -7,6 +7,7 @@ import { describeEndpoints, endpointsFromEnv } from '../core/model-endpoints.js'
 import { allAgentDrivers } from './agent-drivers.js';
 import { discoverAgents } from './agent-discovery.js';
 import { withAgentsEnvFile } from './agents-env-file.js';
+import { endpointFor, needsEndpoint } from '../services/node/agent-choice.js';
 import { SystemClock } from '../adapters/clock/system/system-clock.js';
 import { HttpHqLink } from '../adapters/hq-link/http/http-hq-link.js';
 import { FileNodeState } from '../adapters/node-state/file/file-node-state.js';
@@ -67,7 +68,7 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
   });
   const endpoints = endpointsFromEnv(await withAgentsEnvFile(opts.env, opts.logger));
   const sleeveEnv = scrubbedEnv(opts.env, { homeDir: join(opts.workDir, 'home') });
-  const agents = await discoverAgents(allAgentDrivers(), sleeveEnv, endpoints);
+  const agents = await discoverAgents(allAgentDrivers(), sleeveEnv, endpoints, (name) => !needsEndpoint(name) || endpointFor(name, endpoints) !== null);
   opts.logger.info({ agents: agents.versions, endpoints: describeEndpoints(endpoints) }, 'agents on this node');
   const hq = new HttpHqLink({ baseUrl: opts.hqUrl, requestTimeoutMs: 15_000, version: VERSION });
   const commands = new WorkspaceCommandRunner({

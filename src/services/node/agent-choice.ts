@@ -24,6 +24,11 @@ const DRIVER_ENDPOINTS: Readonly<Record<string, readonly (keyof ModelEndpoints)[
   builtin: ['openaiCompatible', 'anthropic'],
 };
 
+/** Whether `agent` talks to a model endpoint (and so needs one configured to be of use). */
+export function needsEndpoint(agent: string): boolean {
+  return agent in DRIVER_ENDPOINTS;
+}
+
 /** The endpoint `agent` would talk to, or null (shell, script, or nothing configured). */
 export function endpointFor(agent: string, endpoints: ModelEndpoints): ModelEndpoint | null {
   for (const kind of DRIVER_ENDPOINTS[agent] ?? []) {
