@@ -27,9 +27,13 @@ export const AllowEntry = z
     'allow entry: host, host:port, *.domain or an IP literal (lowercase)',
   );
 
+export const AgentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'agent: a driver name such as claude, codex, gemini, opencode, aider, builtin, shell or script');
+export const ModelName = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, 'model: a model id such as claude-sonnet-4-5 or gpt-5 (letters, digits and . _ : / @ + -)');
+export const ProjectName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'project: lowercase letters, digits, . _ - (up to 63, starting with a letter or digit)');
+
 export const TaskCreateRequest = z.strictObject({
   prompt: z.string().min(1, 'prompt must not be empty').max(200_000),
-  agent: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'agent: a driver name such as shell or script').default('shell'),
+  agent: AgentName.default('shell'),
   mode: z.enum(LOOP_MODES).default('once'),
   requires: z.array(capability).max(64).default([]),
   repo: z
@@ -63,6 +67,12 @@ export const TaskCreateRequest = z.strictObject({
   diskQuotaMb: positiveInt.max(1_048_576 * 16).nullable().optional(),
   /** Risk tier T0..T3; T2 and above snapshot the workspace before every iteration. */
   tier: z.enum(TASK_TIERS).optional(),
+  /** Project the task's usage counts against (budgets per project and day). */
+  project: ProjectName.default('default'),
+  /** The model the agent should use; null = the node's default for the agent's endpoint. */
+  model: ModelName.nullable().default(null),
+  /** Agents (and models) to go on with after a rate-limited iteration, in order. */
+  fallbacks: z.array(z.strictObject({ agent: AgentName, model: ModelName.nullable().default(null) })).max(5).default([]),
 }).superRefine((req, ctx) => {
   const mode = req.network ?? (req.allow.length > 0 ? 'allowlist' : 'none');
   if (mode === 'allowlist' && req.allow.length === 0) {
@@ -106,6 +116,9 @@ export const TaskSpecSchema = z.object({
   retryBackoffMs: nonNegInt,
   labels: z.record(z.string(), z.string()),
   tier: z.enum(TASK_TIERS).optional(),
+  project: z.string().optional(),
+  model: z.string().nullable().optional(),
+  fallbacks: z.array(z.object({ agent: z.string(), model: z.string().nullable() })).optional(),
   sandbox: z
     .object({
       network: z.object({ mode: z.enum(NETWORK_MODES), allow: z.array(z.string()) }),

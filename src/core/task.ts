@@ -112,6 +112,22 @@ export interface TaskSpec {
   readonly sandbox?: SandboxSpec | undefined;
   /** Risk tier; T2 and above snapshot the workspace before every iteration. Absent = T0. */
   readonly tier?: TaskTier | undefined;
+  /** The project the task's usage counts against; absent (older tasks) = `default`. */
+  readonly project?: string | undefined;
+  /** The model the agent uses; null/absent = the node's default for the agent's endpoint. */
+  readonly model?: string | null | undefined;
+  /** Agents (and models) to go on with after a rate-limited iteration, in order. */
+  readonly fallbacks?: readonly AgentModel[] | undefined;
+}
+
+export interface AgentModel {
+  readonly agent: string;
+  readonly model: string | null;
+}
+
+/** The project of a spec (older specs have none: `default`). */
+export function projectOf(spec: Pick<TaskSpec, 'project'>): string {
+  return spec.project ?? 'default';
 }
 
 /** The sandbox a task runs with (older specs without one get the defaults). */

@@ -31,6 +31,9 @@ export function toTaskSpec(req: TaskCreateParsed): TaskSpec {
     retryBackoffMs: req.retryBackoffMs,
     labels: { ...req.labels },
     ...(req.tier === undefined ? {} : { tier: req.tier }),
+    project: req.project,
+    model: req.model,
+    fallbacks: req.fallbacks.map((f) => ({ agent: f.agent, model: f.model })),
     sandbox: {
       network: { mode: req.network ?? (req.allow.length > 0 ? 'allowlist' : 'none'), allow: [...new Set(req.allow)] },
       limits: {

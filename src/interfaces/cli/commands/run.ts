@@ -1,7 +1,7 @@
 /** `cortical run PROMPT…`: submit a task; optionally wait for it or follow it live. */
 import { TASK_TIERS, type TaskTier } from '../../../core/node-command.js';
 import { readFile } from 'node:fs/promises';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { TaskCreateRequest } from '../../../contract/task-schemas.js';
@@ -56,6 +56,9 @@ interface RunFlags {
   maxOpenFiles?: Limit;
   diskQuota?: Limit;
   tier?: TaskTier;
+  project?: string;
+  model?: string;
+  fallback?: { agent: string; model: string | null }[];
   promptFile?: string;
   wait?: boolean;
   follow?: boolean;
@@ -67,7 +70,10 @@ export function registerRunCommand(program: Command, ctx: CommandContext): void 
     .command('run')
     .description('submit a task (prints its id); --wait or --follow stay until it ends')
     .argument('[prompt...]', 'the prompt (for the shell agent: the command); words are joined with spaces')
-    .option('--agent <name>', 'agent driver: shell, script, … (default: shell)')
+    .option('--agent <name>', 'agent: claude, codex, gemini, opencode, aider, builtin, shell, script (default: shell)')
+    .option('--model <id>', "the model the agent uses (default: the node's default for the agent's endpoint)")
+    .option('--project <name>', 'project the usage counts against (daily budgets per project; default: default)')
+    .option('--fallback <agent[:model]>', 'agent (and model) to go on with after a rate limit, repeatable, in order', collectFallback)
     .option('--prompt-file <file>', 'read the prompt from a file (- = standard input)')
     .option('--repo <path>', 'git repository on the node to work in (resolved to an absolute path)')
     .option('--base-ref <ref>', 'ref the task branch starts from (default: the repository HEAD)')
@@ -140,6 +146,14 @@ async function readPrompt(io: CliIo, words: string[], file: string | undefined):
   return words.join(' ');
 }
 
+/** `--fallback codex` or `--fallback codex:gpt-5`, repeatable. */
+function collectFallback(value: string, previous: { agent: string; model: string | null }[] | undefined): { agent: string; model: string | null }[] {
+  const [agent = '', ...rest] = value.trim().split(':');
+  const model = rest.join(':');
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(agent)) throw new InvalidArgumentError('expected agent or agent:model, e.g. codex or codex:gpt-5.');
+  return [...(previous ?? []), { agent, model: model === '' ? null : model }];
+}
+
 export async function buildRequest(io: CliIo, words: string[], f: RunFlags): Promise<TaskCreateRequest> {
   const prompt = await readPrompt(io, words, f.promptFile);
   if (prompt.trim() === '') {
@@ -172,6 +186,9 @@ export async function buildRequest(io: CliIo, words: string[], f: RunFlags): Pro
     ...(f.maxOpenFiles !== undefined && { maxOpenFiles: limitValue(f.maxOpenFiles) }),
     ...(f.diskQuota !== undefined && { diskQuotaMb: limitValue(f.diskQuota) }),
     ...(f.tier !== undefined && { tier: f.tier }),
+    ...(f.project !== undefined && { project: f.project }),
+    ...(f.model !== undefined && { model: f.model }),
+    ...(f.fallback !== undefined && { fallbacks: f.fallback }),
   };
   const checked = TaskCreateRequest.safeParse(req);
   if (!checked.success) throw new CliUsageError(`invalid task: ${z.prettifyError(checked.error)}`);
