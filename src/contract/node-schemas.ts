@@ -137,6 +137,11 @@ export const LeaseProgressRequest = z.strictObject({
   pauseReason: z.enum(REASON_CODES).optional(),
   pauseMessage: z.string().max(2000).optional(),
   guidanceDeliveredSeq: z.number().int().nonnegative().optional(),
+  /** How each guidance was delivered (newer nodes). */
+  guidanceDeliveries: z
+    .array(z.strictObject({ seq: z.number().int().positive(), mode: z.enum(['live', 'interrupt_resume', 'next_iteration']) }))
+    .max(1000)
+    .optional(),
 });
 
 export const LeaseCompleteRequest = z.strictObject({

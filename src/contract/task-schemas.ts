@@ -193,6 +193,8 @@ export const GuidanceSchema = z.object({
   createdAt: z.number(),
   actor: z.string(),
   deliveredAt: z.number().nullable(),
+  /** How it reached the agent: live input, interrupt and resume, or the next iteration's prompt. */
+  deliveryMode: z.enum(['live', 'interrupt_resume', 'next_iteration']).nullable().optional(),
 });
 
 export const LogLineSchema = z.object({

@@ -189,4 +189,8 @@ export interface Guidance {
   readonly actor: string;
   /** When a node acknowledged delivering it into an iteration. */
   readonly deliveredAt: number | null;
+  /** How it reached the agent (`live`, `interrupt_resume`, `next_iteration`); null until delivered. */
+  readonly deliveryMode?: GuidanceDeliveryMode | null | undefined;
 }
+
+export type GuidanceDeliveryMode = 'live' | 'interrupt_resume' | 'next_iteration';

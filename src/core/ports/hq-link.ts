@@ -1,6 +1,6 @@
 import type { FleetNode, NodeResources } from '../node.js';
 import type { NodeCommand } from '../node-command.js';
-import type { Guidance, ReasonCode, Task, TaskDesire, TaskUsage } from '../task.js';
+import type { Guidance, GuidanceDeliveryMode, ReasonCode, Task, TaskDesire, TaskUsage } from '../task.js';
 import type { IterationReport, NewLogLine } from './store.js';
 
 /**
@@ -75,6 +75,7 @@ export interface HqLink {
     pauseReason?: ReasonCode;
     pauseMessage?: string;
     guidanceDeliveredSeq?: number;
+    guidanceDeliveries?: readonly { readonly seq: number; readonly mode: GuidanceDeliveryMode }[];
   }): Promise<Task>;
   completeAttempt(input: {
     taskId: string;

@@ -6,6 +6,7 @@ import type { Page, PageRequest } from '../page.js';
 import type { SchedulePlan, SchedulerSnapshot, UnplacedReason } from '../scheduler/scheduler-types.js';
 import type {
   Guidance,
+  GuidanceDeliveryMode,
   ReasonCode,
   Task,
   TaskDesire,
@@ -268,6 +269,8 @@ export interface ProgressReport {
   readonly pauseMessage?: string | undefined;
   /** Highest guidance seq the node has put into an iteration. */
   readonly guidanceDeliveredSeq?: number | undefined;
+  /** How each guidance was delivered; recorded with its delivery. */
+  readonly guidanceDeliveries?: readonly { readonly seq: number; readonly mode: GuidanceDeliveryMode }[] | undefined;
 }
 
 export interface AttemptCompletion {

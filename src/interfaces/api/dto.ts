@@ -25,6 +25,9 @@ export function toTaskDto(t: Task): TaskDto {
       retryBackoffMs: s.retryBackoffMs,
       labels: { ...s.labels },
       ...(s.tier === undefined ? {} : { tier: s.tier }),
+      project: s.project ?? 'default',
+      model: s.model ?? null,
+      fallbacks: (s.fallbacks ?? []).map((f) => ({ agent: f.agent, model: f.model })),
       // The sleeve's network policy and limits: nodes read them from the leases they receive.
       ...(s.sandbox === undefined
         ? {}

@@ -69,6 +69,7 @@ export class LeaseService {
       pauseReason: input.pauseReason,
       pauseMessage: input.pauseMessage,
       guidanceDeliveredSeq: input.guidanceDeliveredSeq,
+      guidanceDeliveries: input.guidanceDeliveries,
     });
     await notify(this.deps, ['tasks.changed'], { taskId });
     return task;

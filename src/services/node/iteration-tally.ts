@@ -26,6 +26,8 @@ export class IterationTally {
   model: string | null = null;
   usage: IterationUsage = { tokensIn: 0, tokensOut: 0, usd: 0 };
   private mismatchReported = false;
+  /** Number of the next agent event in this iteration (HQ de-duplicates re-sent reports by it). */
+  private n = 0;
 
   constructor(
     private readonly deps: {
@@ -93,6 +95,7 @@ export class IterationTally {
   }
 
   private report(data: Record<string, unknown>): void {
-    this.deps.outbox.iteration({ iteration: this.deps.iteration, kind: 'agent', at: this.deps.clock.nowMs(), data });
+    this.n += 1;
+    this.deps.outbox.iteration({ iteration: this.deps.iteration, kind: 'agent', at: this.deps.clock.nowMs(), data: { ...data, n: this.n } });
   }
 }

@@ -88,6 +88,38 @@ export function leaseContract(env: EnvGetter): void {
       expect(r2.killSwitch).toBe(true);
     });
 
+    it('records how each guidance was delivered, and every agent event of an iteration once', async () => {
+      const e = env();
+      const { task } = await runningTask(e);
+      for (const text of ['g1', 'g2', 'g3']) await e.store.addGuidance({ taskId: task.id, text, nowMs: e.clock.nowMs(), actor: 'u' });
+      const report = {
+        claim: claimOf(task),
+        nowMs: e.clock.nowMs(),
+        iterations: [
+          { iteration: 1, kind: 'agent' as const, at: 5, data: { type: 'tool_call', name: 'Write', n: 1 } },
+          { iteration: 1, kind: 'agent' as const, at: 5, data: { type: 'file_change', path: 'a.txt', n: 2 } },
+        ],
+        logs: [],
+        guidanceDeliveries: [
+          { seq: 1, mode: 'live' as const },
+          { seq: 2, mode: 'interrupt_resume' as const },
+        ],
+      };
+      await e.store.reportProgress(report);
+      await e.store.reportProgress(report); // a retried report records nothing twice
+      await e.store.reportProgress({ claim: claimOf(task), nowMs: e.clock.nowMs(), iterations: [], logs: [], guidanceDeliveredSeq: 3 });
+      const guidance = await e.store.listGuidance(task.id);
+      expect(guidance.map((g) => [g.text, g.deliveryMode])).toEqual([
+        ['g1', 'live'],
+        ['g2', 'interrupt_resume'],
+        ['g3', 'next_iteration'],
+      ]);
+      const agentEvents = await e.store.readEvents({ afterSeq: 0, limit: 10, types: ['agent.event'] });
+      expect(agentEvents.map((ev) => ev.data.type)).toEqual(['tool_call', 'file_change']);
+      const delivered = await e.store.readEvents({ afterSeq: 0, limit: 10, types: ['guidance.delivered'] });
+      expect(delivered.map((ev) => ev.data.mode ?? null)).toEqual(['live', 'interrupt_resume', null]);
+    });
+
     it('reportProgress records iterations once, logs, usage, runtime and guidance delivery', async () => {
       const e = env();
       const { task } = await runningTask(e);

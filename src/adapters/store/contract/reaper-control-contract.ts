@@ -172,7 +172,7 @@ export function reaperControlContract(env: EnvGetter): void {
       const g2 = await e.store.addGuidance({ taskId: a.id, text: 'two', nowMs: 11, actor: 'bob' });
       const gb = await e.store.addGuidance({ taskId: b.id, text: 'other', nowMs: 12, actor: 'bob' });
       expect([g1.seq, g2.seq, gb.seq]).toEqual([1, 2, 1]);
-      expect(g1).toEqual({ taskId: a.id, seq: 1, text: 'one', actor: 'alice', createdAt: 10, deliveredAt: null });
+      expect(g1).toEqual({ taskId: a.id, seq: 1, text: 'one', actor: 'alice', createdAt: 10, deliveredAt: null, deliveryMode: null });
       expect(await e.store.listGuidance(a.id)).toEqual([g1, g2]);
       expect(await countEvents(e.store, 'task.guided', a.id)).toBe(2);
     });

@@ -90,6 +90,7 @@ export async function addGuidance(
       actor: input.actor,
       createdAt: input.nowMs,
       deliveredAt: null,
+      deliveryMode: null,
     };
     await tx
       .insertInto('guidance')

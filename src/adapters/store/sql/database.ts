@@ -52,6 +52,24 @@ export interface GuidanceTable {
   actor: string;
   created_at: Int8;
   delivered_at: NullableInt8;
+  delivery_mode: string | null;
+}
+
+export interface UsageDailyTable {
+  day: string;
+  project: string;
+  node_id: string;
+  tokens_in: Int8;
+  tokens_out: Int8;
+  usd: number;
+}
+
+export interface BudgetsTable {
+  project: string;
+  daily_usd: number | null;
+  daily_tokens: NullableInt8;
+  actor: string;
+  updated_at: Int8;
 }
 
 export interface IterationReportsTable {
@@ -148,4 +166,6 @@ export interface Database {
   settings: SettingsTable;
   hq_secrets: HqSecretsTable;
   node_commands: NodeCommandsTable;
+  usage_daily: UsageDailyTable;
+  budgets: BudgetsTable;
 }

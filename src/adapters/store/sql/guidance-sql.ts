@@ -12,7 +12,12 @@ export function guidanceFromRow(row: Selectable<GuidanceTable>): Guidance {
     actor: row.actor,
     createdAt: toNum(row.created_at),
     deliveredAt: toNumOrNull(row.delivered_at),
+    deliveryMode: deliveryModeOf(row.delivery_mode),
   };
+}
+
+function deliveryModeOf(v: string | null): Guidance['deliveryMode'] {
+  return v === 'live' || v === 'interrupt_resume' || v === 'next_iteration' ? v : null;
 }
 
 /** Guidance not yet delivered, ascending seq. */

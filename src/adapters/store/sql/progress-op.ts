@@ -76,10 +76,20 @@ export async function reportProgress(ctx: SqlContext, input: ProgressReport): Pr
       events.push({ type: 'task.resumed', ...at, data: { desired: t.desired } });
     }
 
+    for (const d of input.guidanceDeliveries ?? []) {
+      const result = await tx
+        .updateTable('guidance')
+        .set({ delivered_at: nowMs, delivery_mode: d.mode })
+        .where('task_id', '=', t.id)
+        .where('seq', '=', d.seq)
+        .where('delivered_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) > 0) events.push({ type: 'guidance.delivered', ...at, data: { seq: d.seq, mode: d.mode, count: 1 } });
+    }
     if (input.guidanceDeliveredSeq !== undefined) {
       const result = await tx
         .updateTable('guidance')
-        .set({ delivered_at: nowMs })
+        .set({ delivered_at: nowMs, delivery_mode: 'next_iteration' })
         .where('task_id', '=', t.id)
         .where('seq', '<=', input.guidanceDeliveredSeq)
         .where('delivered_at', 'is', null)
@@ -98,18 +108,20 @@ export async function reportProgress(ctx: SqlContext, input: ProgressReport): Pr
 
 /** Remember an iteration report; false when the same (attempt, iteration, kind) was seen before. */
 async function recordIteration(db: Db, taskId: string, attempt: number, report: IterationReport): Promise<boolean> {
+  // Agent events come many per iteration: each is told apart by its number in the iteration.
+  const kind = report.kind === 'agent' ? `agent:${typeof report.data.n === 'number' ? report.data.n : report.at}` : report.kind;
   const seen = await db
     .selectFrom('iteration_reports')
     .select('task_id')
     .where('task_id', '=', taskId)
     .where('attempt', '=', attempt)
     .where('iteration', '=', report.iteration)
-    .where('kind', '=', report.kind)
+    .where('kind', '=', kind)
     .executeTakeFirst();
   if (seen !== undefined) return false;
   await db
     .insertInto('iteration_reports')
-    .values({ task_id: taskId, attempt, iteration: report.iteration, kind: report.kind, at: report.at })
+    .values({ task_id: taskId, attempt, iteration: report.iteration, kind, at: report.at })
     .execute();
   return true;
 }
