@@ -10,7 +10,7 @@ export const routes = {
   taskEvents: (id: string) => `${API_PREFIX}/tasks/${encodeURIComponent(id)}/events`,
   taskLogs: (id: string) => `${API_PREFIX}/tasks/${encodeURIComponent(id)}/logs`,
   taskGuidance: (id: string) => `${API_PREFIX}/tasks/${encodeURIComponent(id)}/guidance`,
-  taskControl: (id: string, action: 'pause' | 'resume' | 'stop' | 'guide') =>
+  taskControl: (id: string, action: 'pause' | 'resume' | 'stop' | 'guide' | 'resleeve') =>
     `${API_PREFIX}/tasks/${encodeURIComponent(id)}/${action}`,
   nodes: `${API_PREFIX}/nodes`,
   node: (id: string) => `${API_PREFIX}/nodes/${encodeURIComponent(id)}`,

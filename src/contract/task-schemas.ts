@@ -232,3 +232,9 @@ export function pageSchema<T extends z.ZodType>(item: T) {
 export function afterPageSchema<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextAfter: z.number().int().nonnegative() });
 }
+
+export const TaskResleeveRequest = z.strictObject({
+  agent: AgentName,
+  /** null or absent: the node's default model for the new agent's endpoint. */
+  model: ModelName.nullable().default(null),
+});

@@ -99,6 +99,8 @@ export interface Store {
   requestControl(input: { taskId: string; desire: TaskDesire; nowMs: number; actor: string }): Promise<Task>;
   /** Append guidance for the next iteration; event `task.guided`. Terminal → INVALID_TRANSITION. */
   addGuidance(input: { taskId: string; text: string; nowMs: number; actor: string }): Promise<Guidance>;
+  /** Move a non-terminal task to another agent and model (event `task.resleeved`). */
+  resleeveTask(input: { taskId: string; agent: string; model: string | null; nowMs: number; actor: string }): Promise<Task>;
   listGuidance(taskId: string): Promise<readonly Guidance[]>;
 
   // ---- events and logs -----------------------------------------------------------------------

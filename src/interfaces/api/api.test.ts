@@ -55,6 +55,7 @@ describe('unauthenticated endpoints', () => {
       '/api/v1/tasks/{id}/resume',
       '/api/v1/tasks/{id}/stop',
       '/api/v1/tasks/{id}/guide',
+      '/api/v1/tasks/{id}/resleeve',
       '/api/v1/nodes',
       '/api/v1/nodes/{id}',
       '/api/v1/nodes/join',
@@ -152,11 +153,27 @@ describe('tasks', () => {
       ['POST', '/api/v1/tasks/task_missing/resume', undefined],
       ['POST', '/api/v1/tasks/task_missing/stop', undefined],
       ['POST', '/api/v1/tasks/task_missing/guide', { text: 'hi' }],
+      ['POST', '/api/v1/tasks/task_missing/resleeve', { agent: 'codex' }],
     ] as const) {
       const r = await api(method, path, { body });
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(r.body.error.code).toBe('TASK_NOT_FOUND');
     }
+  });
+
+  it('resleeve moves a task to another agent and model (event task.resleeved); bad input is a clear 400', async () => {
+    const t = (await api('POST', '/api/v1/tasks', { body: { prompt: 'fix it', agent: 'claude', model: 'claude-sonnet-4-5', project: 'web', fallbacks: [{ agent: 'gemini' }] } })).body as { id: string };
+    const moved = await api('POST', `/api/v1/tasks/${t.id}/resleeve`, { body: { agent: 'codex', model: 'gpt-5' } });
+    expect(moved).toMatchObject({ status: 200, body: { spec: { agent: 'codex', model: 'gpt-5', project: 'web', fallbacks: [{ agent: 'gemini', model: null }] } } });
+    const events = await api('GET', `/api/v1/tasks/${t.id}/events`);
+    const resleeved = (events.body.items as { type: string; data: unknown }[]).find((e) => e.type === 'task.resleeved');
+    expect(resleeved?.data).toMatchObject({ from: { agent: 'claude', model: 'claude-sonnet-4-5' }, to: { agent: 'codex', model: 'gpt-5' } });
+    const bad = await api('POST', `/api/v1/tasks/${t.id}/resleeve`, { body: { agent: 'Codex!' } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toMatch(/agent: a driver name/);
+    expect((await api('POST', '/api/v1/tasks', { body: { prompt: 'x', project: 'Bad Project' } })).status).toBe(400);
+    await api('POST', `/api/v1/tasks/${t.id}/stop`);
+    expect((await api('POST', `/api/v1/tasks/${t.id}/resleeve`, { body: { agent: 'codex' } })).status).toBe(409);
   });
 
   it('stop cancels a queued task; controls on a terminal task are 409', async () => {

@@ -8,6 +8,7 @@ import {
   pageSchema,
   TaskCreateRequest,
   TaskGuideRequest,
+  TaskResleeveRequest,
   TaskListQuery,
   TaskPauseRequest,
   TaskSchema,
@@ -176,6 +177,24 @@ export function registerTaskRoutes(app: OpenAPIHono<ApiEnv>, hq: Hq): void {
       },
     );
   }
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: `${TASK}/resleeve`,
+      tags: ['tasks'],
+      summary: 'Move a task to another agent (and model); a running task switches at its next iteration, keeping its workspace',
+      security: BEARER_SECURITY,
+      middleware: [write],
+      request: { params: IdParam, body: jsonBody(TaskResleeveRequest) },
+      responses: { 200: jsonContent(TaskSchema, 'The task'), ...AUTH_ERRORS, ...NOT_FOUND_ERROR, ...CONFLICT_ERROR },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const task = await hq.controls.resleeve(c.req.valid('param').id, { agent: body.agent, model: body.model }, actorOf(c.get('principal')));
+      return c.json(toTaskDto(task), 200);
+    },
+  );
 
   app.openapi(
     createRoute({

@@ -123,6 +123,10 @@ export class ApiClient {
     return parsed.success ? parsed.data : null;
   }
 
+  resleeveTask(id: string, to: { agent: string; model: string | null }): Promise<TaskDto> {
+    return this.request('POST', routes.taskControl(id, 'resleeve'), { body: to, schema: TaskSchema });
+  }
+
   async guideTask(id: string, text: string): Promise<GuidanceDto | null> {
     const raw = await this.request('POST', routes.taskControl(id, 'guide'), { body: { text }, schema: z.unknown() });
     const parsed = GuidanceSchema.safeParse(raw);

@@ -28,6 +28,13 @@ export class TaskControls {
     return guidance;
   }
 
+  /** The task continues on another agent (at its next iteration if it is running). */
+  async resleeve(taskId: string, to: { agent: string; model: string | null }, actor: string): Promise<Task> {
+    const task = await this.deps.store.resleeveTask({ taskId, agent: to.agent, model: to.model, nowMs: this.deps.clock.nowMs(), actor });
+    await notify(this.deps, ['tasks.changed', 'tasks.queued'], { taskId });
+    return task;
+  }
+
   private async request(taskId: string, desire: TaskDesire, actor: string): Promise<Task> {
     const task = await this.deps.store.requestControl({ taskId, desire, nowMs: this.deps.clock.nowMs(), actor });
     await notify(this.deps, ['tasks.changed'], { taskId, desire });

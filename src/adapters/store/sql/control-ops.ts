@@ -122,3 +122,29 @@ export async function listGuidance(ctx: SqlContext, taskId: string): Promise<rea
     .execute();
   return rows.map(guidanceFromRow);
 }
+
+/**
+ * Move a task to another agent (and model): the spec changes at once; a queued task is scheduled
+ * with it, a leased one switches at its next iteration (the node reads the spec on renewal).
+ */
+export async function resleeveTask(
+  ctx: SqlContext,
+  input: { taskId: string; agent: string; model: string | null; nowMs: number; actor: string },
+): Promise<Task> {
+  return ctx.runInTx(async (tx) => {
+    const stored = await loadTask(tx, input.taskId);
+    const t = stored.task;
+    if (isTerminal(t.state)) {
+      throw new CorticalError('INVALID_TRANSITION', `cannot resleeve a task that is ${t.state}`, { taskId: t.id, state: t.state });
+    }
+    const from = { agent: t.spec.agent, model: t.spec.model ?? null };
+    const next: Task = { ...t, spec: { ...t.spec, agent: input.agent, model: input.model }, updatedAt: input.nowMs };
+    await saveTask(tx, stored, next);
+    await insertEvents(
+      tx,
+      [{ type: 'task.resleeved', taskId: t.id, nodeId: t.nodeId, data: { from, to: { agent: input.agent, model: input.model }, actor: input.actor, state: t.state } }],
+      input.nowMs,
+    );
+    return next;
+  });
+}

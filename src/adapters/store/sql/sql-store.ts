@@ -97,6 +97,10 @@ export abstract class SqlStore implements Store {
   addGuidance(input: { taskId: string; text: string; nowMs: number; actor: string }): Promise<Guidance> {
     return control.addGuidance(this.ctx, input);
   }
+
+  resleeveTask(input: { taskId: string; agent: string; model: string | null; nowMs: number; actor: string }): Promise<Task> {
+    return control.resleeveTask(this.ctx, input);
+  }
   listGuidance(taskId: string): Promise<readonly Guidance[]> {
     return control.listGuidance(this.ctx, taskId);
   }

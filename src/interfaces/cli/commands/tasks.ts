@@ -144,6 +144,20 @@ export function registerTasksCommands(program: Command, ctx: CommandContext): vo
   }
 
   tasks
+    .command('resleeve')
+    .description('move a task to another agent (a running task switches at its next iteration, with the same workspace and .cstack/)')
+    .argument('<id>', 'task id')
+    .requiredOption('--agent <name>', 'the agent to continue on: claude, codex, gemini, opencode, aider, builtin, shell, script')
+    .option('--model <id>', "the model (default: the node's default for that agent's endpoint)")
+    .option('--json', 'print the task as JSON')
+    .action(async (id: string, o: { agent: string; model?: string; json?: boolean }, cmd: Command) => {
+      if (!/^[a-z][a-z0-9-]{0,31}$/.test(o.agent)) throw new CliUsageError(`--agent ${JSON.stringify(o.agent)}: expected an agent name such as codex`);
+      const t = await (await ctx.client(cmd)).resleeveTask(id, { agent: o.agent, model: o.model ?? null });
+      if (o.json) printJson(io, t);
+      else out(io, `${t.id} continues on ${t.spec.agent}${t.spec.model ? ` (${t.spec.model})` : ''}${t.state === 'queued' ? '' : ' from its next iteration'}`);
+    });
+
+  tasks
     .command('guide')
     .description('send guidance to a running task (delivered into its next iteration)')
     .argument('<id>', 'task id')
