@@ -32,6 +32,7 @@ export const EVENT_TYPES = [
   'lease.expired',
   'lease.rejected', // a stale holder tried to write
   'killswitch.changed',
+  'budget.changed', // a project's or the fleet's daily budget was set or cleared
   'token.created',
   'token.revoked',
 ] as const;

@@ -10,6 +10,7 @@ import { nodeTokenContract } from './contract/node-token-contract.js';
 import { reaperControlContract } from './contract/reaper-control-contract.js';
 import { schedulingContract } from './contract/scheduling-contract.js';
 import { taskContract } from './contract/task-contract.js';
+import { usageBudgetContract } from './contract/usage-budget-contract.js';
 
 /**
  * The contract every Store passes (SQLite and PostgreSQL run the same suite). `makeStore` returns
@@ -36,6 +37,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     };
 
     taskContract(env);
+    usageBudgetContract(env);
     schedulingContract(env);
     leaseContract(env);
     reaperControlContract(env);

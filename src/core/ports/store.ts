@@ -2,6 +2,7 @@ import type { Principal, Role, TokenKind, TokenRecord } from '../auth.js';
 import type { NewEvent, StoredEvent, EventType } from '../events.js';
 import type { NodeCommand, NodeCommandKind } from '../node-command.js';
 import type { FleetNode, NodeResources, NodeScheduling } from '../node.js';
+import type { AdmissionTask, DailyBudget, Spend } from '../budgets.js';
 import type { Page, PageRequest } from '../page.js';
 import type { SchedulePlan, SchedulerSnapshot, UnplacedReason } from '../scheduler/scheduler-types.js';
 import type {
@@ -99,6 +100,15 @@ export interface Store {
   requestControl(input: { taskId: string; desire: TaskDesire; nowMs: number; actor: string }): Promise<Task>;
   /** Append guidance for the next iteration; event `task.guided`. Terminal → INVALID_TRANSITION. */
   addGuidance(input: { taskId: string; text: string; nowMs: number; actor: string }): Promise<Guidance>;
+  /** Set (or, with both null, clear) the daily budget of a project or of the fleet (FLEET_BUDGET); event `budget.changed`. */
+  setBudget(input: DailyBudget & { actor: string; nowMs: number }): Promise<DailyBudget>;
+  listBudgets(): Promise<DailyBudget[]>;
+  /** Spend per project on a UTC day (`YYYY-MM-DD`). */
+  spendOn(day: string): Promise<ReadonlyMap<string, Spend>>;
+  /** Admission input for queued tasks; null when no budget is set (nothing to check). */
+  loadAdmission(input: { taskIds: readonly string[]; nowMs: number }): Promise<{ tasks: AdmissionTask[]; budgets: ReadonlyMap<string, DailyBudget>; spent: ReadonlyMap<string, Spend> } | null>;
+  /** Usage of the last `days` UTC days grouped by project, node or day. */
+  usageReport(input: { by: 'project' | 'node' | 'day'; days: number; nowMs: number; limit: number; offset: number }): Promise<UsageRow[]>;
   /** Move a non-terminal task to another agent and model (event `task.resleeved`). */
   resleeveTask(input: { taskId: string; agent: string; model: string | null; nowMs: number; actor: string }): Promise<Task>;
   listGuidance(taskId: string): Promise<readonly Guidance[]>;
@@ -314,3 +324,11 @@ export interface NewToken {
 }
 
 export type { Principal, TaskUsage };
+
+export interface UsageRow {
+  /** The project, node id or day the row sums. */
+  readonly key: string;
+  readonly tokensIn: number;
+  readonly tokensOut: number;
+  readonly usd: number;
+}

@@ -30,7 +30,7 @@ export interface Placement {
   readonly nodeId: string;
 }
 
-export const UNPLACED_REASONS = ['killswitch', 'backoff', 'no_capable_node', 'no_free_slot'] as const;
+export const UNPLACED_REASONS = ['killswitch', 'backoff', 'no_capable_node', 'no_free_slot', 'budget_exhausted'] as const;
 export type UnplacedReason = (typeof UNPLACED_REASONS)[number];
 
 export interface Unplaced {

@@ -52,6 +52,41 @@ describe('runSchedulingPass', () => {
     expect(again.unplacedRecorded).toBe(0);
   });
 
+  it("keeps a project's tasks queued with budget_exhausted once its daily budget is spent; a raised budget lets them run", async () => {
+    await setup();
+    const node = await h.joinNode({ capabilities: ['claude'], slots: 4 });
+    const first = await h.submit({ prompt: 'a', agent: 'claude', project: 'web' });
+    await runSchedulingPass(h.hq.deps);
+    const leased = (await h.store.getTask(first.id))!;
+    await h.store.startAttempt({ claim: { taskId: leased.id, nodeId: node.nodeId, fencingToken: leased.fencingToken }, nowMs: h.clock.nowMs(), workspacePath: '/w' });
+    await h.store.reportProgress({ claim: { taskId: leased.id, nodeId: node.nodeId, fencingToken: leased.fencingToken }, nowMs: h.clock.nowMs(), iterations: [], logs: [], usage: { iterations: 1, tokensIn: 10, tokensOut: 5, usd: 4.2 } });
+    await h.store.setBudget({ project: 'web', dailyUsd: 5, dailyTokens: null, actor: 'admin', nowMs: h.clock.nowMs() });
+
+    const capped = await h.submit({ prompt: 'b', agent: 'claude', project: 'web', budgetUsd: 2 });
+    const small = await h.submit({ prompt: 'c', agent: 'claude', project: 'web', budgetUsd: 0.5 });
+    const other = await h.submit({ prompt: 'd', agent: 'claude', project: 'api' });
+    const r = await runSchedulingPass(h.hq.deps);
+    expect(r.granted.map((t) => t.id).sort()).toEqual([small.id, other.id].sort());
+    expect(await h.store.getTask(capped.id)).toMatchObject({
+      state: 'queued',
+      reason: 'budget_exhausted',
+      message: 'project web: $4.20 of $5.00 spent today; this task may spend up to $2.00',
+    });
+
+    await h.store.setBudget({ project: 'web', dailyUsd: 10, dailyTokens: null, actor: 'admin', nowMs: h.clock.nowMs() });
+    expect((await runSchedulingPass(h.hq.deps)).granted.map((t) => t.id)).toEqual([capped.id]);
+  });
+
+  it('an AI agent task goes only to a node that has that agent', async () => {
+    await setup();
+    await h.joinNode({ capabilities: ['claude'], slots: 2 });
+    const codex = await h.submit({ prompt: 'x', agent: 'codex' });
+    const shell = await h.submit({ prompt: 'echo hi' });
+    const r = await runSchedulingPass(h.hq.deps);
+    expect(r.granted.map((t) => t.id)).toEqual([shell.id]);
+    expect(await h.store.getTask(codex.id)).toMatchObject({ state: 'queued', reason: 'no_capable_node' });
+  });
+
   it('places nothing while the kill switch is on', async () => {
     await setup();
     await h.joinNode({ slots: 4 });

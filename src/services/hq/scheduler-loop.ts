@@ -1,6 +1,7 @@
 import type { Runnable } from '../../core/runnable.js';
 import type { BusTopic } from '../../core/ports/bus.js';
 import type { Task } from '../../core/task.js';
+import { admitByBudget } from '../../core/budgets.js';
 import { schedule } from '../../core/scheduler/schedule.js';
 import type { HqDeps } from './hq-deps.js';
 import { errorMessage, notify } from './notify.js';
@@ -27,9 +28,14 @@ type PassDeps = Pick<HqDeps, 'store' | 'bus' | 'clock' | 'logger' | 'config'>;
 /** One scheduling pass: snapshot → plan → commit → record why the rest was not placed. */
 export async function runSchedulingPass(deps: PassDeps): Promise<SchedulingPassResult> {
   const started = deps.clock.nowMs();
-  const snapshot = await deps.store.loadSchedulerSnapshot({ maxTasks: deps.config.maxTasksPerPass, nowMs: started });
+  const loaded = await deps.store.loadSchedulerSnapshot({ maxTasks: deps.config.maxTasksPerPass, nowMs: started });
+  // Daily budgets: tasks of a project (or a fleet) with nothing left today stay queued.
+  const admission = loaded.killSwitch ? null : await deps.store.loadAdmission({ taskIds: loaded.tasks.map((t) => t.id), nowMs: started });
+  const budget = admission === null ? null : admitByBudget(admission.tasks, admission.budgets, admission.spent);
+  const snapshot = budget === null ? loaded : { ...loaded, tasks: loaded.tasks.filter((t) => budget.admitted.has(t.id)) };
   const now = deps.clock.nowMs();
-  const plan = schedule(snapshot, now);
+  const planned = schedule(snapshot, now);
+  const plan = budget === null ? planned : { ...planned, unplaced: [...planned.unplaced, ...budget.refused.map((r) => ({ taskId: r.taskId, reason: 'budget_exhausted' as const, detail: r.detail }))] };
   // Commit in chunks, one transaction each, yielding in between: a pass that places thousands of
   // tasks never holds the (synchronous) database long enough to stall API requests. Each chunk
   // re-checks its placements at commit time, so splitting never produces a bad lease.
@@ -57,7 +63,7 @@ export async function runSchedulingPass(deps: PassDeps): Promise<SchedulingPassR
     await notify(deps, ['tasks.changed'], { granted: commit.granted.length });
   }
   const result: SchedulingPassResult = {
-    considered: snapshot.tasks.length,
+    considered: loaded.tasks.length,
     granted: commit.granted,
     rejected: commit.rejected,
     unplaced: plan.unplaced.length,

@@ -1,3 +1,4 @@
+import { addUsageDelta } from './usage-ops.js';
 import type { LeaseRenewal, AttemptCompletion, LeaseClaimInput } from '../../../core/ports/store.js';
 import { LEASED_TASK_STATES, type Task } from '../../../core/task.js';
 import { finishAttempt, retryAttempt } from './attempt-end.js';
@@ -76,6 +77,7 @@ export async function renewLease(
 
 export async function completeAttempt(ctx: SqlContext, input: AttemptCompletion): Promise<Task> {
   return fencedTx(ctx, input.claim, input.nowMs, 'complete', async (tx, stored) => {
+    if (input.usage !== undefined) await addUsageDelta(tx, stored.task, input.usage, input.nowMs);
     const withUsage: Task = {
       ...stored.task,
       usage: input.usage ?? stored.task.usage,

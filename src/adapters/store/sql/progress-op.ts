@@ -5,6 +5,7 @@ import { chunked, insertEvents } from './events-sql.js';
 import { fencedTx } from './fenced-tx.js';
 import type { Db, SqlContext } from './sql-context.js';
 import { saveTask } from './task-row.js';
+import { addUsageDelta } from './usage-ops.js';
 import { requireTransition } from './task-transition.js';
 
 const ITERATION_EVENTS: Readonly<Record<IterationReport['kind'], EventType>> = {
@@ -52,6 +53,7 @@ export async function reportProgress(ctx: SqlContext, input: ProgressReport): Pr
         .execute();
     }
 
+    if (input.usage !== undefined) await addUsageDelta(tx, t, input.usage, nowMs);
     t = {
       ...t,
       usage: input.usage ?? t.usage,

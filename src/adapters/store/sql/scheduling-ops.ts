@@ -29,7 +29,7 @@ export async function loadSchedulerSnapshot(
       ? []
       : await db
           .selectFrom('tasks')
-          .select(['id', 'requires', 'priority', 'created_at', 'not_before'])
+          .select(['id', 'requires', 'agent', 'priority', 'created_at', 'not_before'])
           .where('state', '=', 'queued')
           .orderBy('priority', 'desc')
           .orderBy('created_at', 'asc')
@@ -50,7 +50,7 @@ export async function loadSchedulerSnapshot(
     }),
     tasks: taskRows.map((r) => ({
       id: r.id,
-      requires: parseJson<string[]>(r.requires, 'tasks.requires'),
+      requires: withAgent(parseJson<string[]>(r.requires, 'tasks.requires'), r.agent),
       priority: toNum(r.priority),
       createdAt: toNum(r.created_at),
       notBefore: toNum(r.not_before),
@@ -169,4 +169,12 @@ export async function recordUnplaced(
     await insertEvents(tx, events, input.nowMs);
     return events.length;
   });
+}
+
+/**
+ * An AI agent's task needs a node that has that agent (nodes advertise their agents as
+ * capabilities). `shell` and `script` need nothing: every node can run them.
+ */
+function withAgent(requires: string[], agent: string): string[] {
+  return agent === 'shell' || agent === 'script' || requires.includes(agent) ? requires : [...requires, agent];
 }

@@ -1,3 +1,6 @@
+import type { AdmissionTask, DailyBudget, Spend } from '../../../core/budgets.js';
+import type { UsageRow } from '../../../core/ports/store.js';
+import * as usage from './usage-ops.js';
 import type { TokenKind, TokenRecord } from '../../../core/auth.js';
 import type { EventType, NewEvent, StoredEvent } from '../../../core/events.js';
 import type { FleetNode, NodeResources, NodeScheduling } from '../../../core/node.js';
@@ -96,6 +99,26 @@ export abstract class SqlStore implements Store {
   }
   addGuidance(input: { taskId: string; text: string; nowMs: number; actor: string }): Promise<Guidance> {
     return control.addGuidance(this.ctx, input);
+  }
+
+  setBudget(input: DailyBudget & { actor: string; nowMs: number }): Promise<DailyBudget> {
+    return usage.setBudget(this.ctx, input);
+  }
+
+  listBudgets(): Promise<DailyBudget[]> {
+    return usage.listBudgets(this.ctx.db);
+  }
+
+  spendOn(day: string): Promise<ReadonlyMap<string, Spend>> {
+    return usage.spendOn(this.ctx.db, day);
+  }
+
+  loadAdmission(input: { taskIds: readonly string[]; nowMs: number }): Promise<{ tasks: AdmissionTask[]; budgets: ReadonlyMap<string, DailyBudget>; spent: ReadonlyMap<string, Spend> } | null> {
+    return usage.loadAdmission(this.ctx, input);
+  }
+
+  usageReport(input: { by: 'project' | 'node' | 'day'; days: number; nowMs: number; limit: number; offset: number }): Promise<UsageRow[]> {
+    return usage.usageReport(this.ctx, input);
   }
 
   resleeveTask(input: { taskId: string; agent: string; model: string | null; nowMs: number; actor: string }): Promise<Task> {

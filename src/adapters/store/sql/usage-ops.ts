@@ -1,0 +1,105 @@
+/** Usage roll-ups per UTC day, project and node; daily budgets; admission input for the scheduler. */
+import { sql } from 'kysely';
+import { FLEET_BUDGET, utcDay, type AdmissionTask, type DailyBudget, type Spend } from '../../../core/budgets.js';
+import { projectOf, type Task, type TaskSpec, type TaskUsage } from '../../../core/task.js';
+import { insertEvents } from './events-sql.js';
+import { parseJson } from './json.js';
+import { toNum, toNumOrNull } from './numbers.js';
+import type { Db, SqlContext } from './sql-context.js';
+import type { UsageRow } from '../../../core/ports/store.js';
+
+
+/**
+ * Adds what a task used since its stored usage (`after` − `before`, never negative) to today's
+ * roll-up of its project and node. Called in the transaction that stores the new usage, so a
+ * retried report adds nothing twice.
+ */
+export async function addUsageDelta(db: Db, before: Task, after: TaskUsage, nowMs: number): Promise<void> {
+  const tokensIn = Math.max(0, after.tokensIn - before.usage.tokensIn);
+  const tokensOut = Math.max(0, after.tokensOut - before.usage.tokensOut);
+  const usd = Math.max(0, after.usd - before.usage.usd);
+  if (tokensIn === 0 && tokensOut === 0 && usd === 0) return;
+  await db
+    .insertInto('usage_daily')
+    .values({ day: utcDay(nowMs), project: projectOf(before.spec), node_id: before.nodeId ?? '-', tokens_in: tokensIn, tokens_out: tokensOut, usd })
+    .onConflict((oc) =>
+      oc.columns(['day', 'project', 'node_id']).doUpdateSet({
+        tokens_in: sql`usage_daily.tokens_in + ${tokensIn}`,
+        tokens_out: sql`usage_daily.tokens_out + ${tokensOut}`,
+        usd: sql`usage_daily.usd + ${usd}`,
+      }),
+    )
+    .execute();
+}
+
+export async function setBudget(ctx: SqlContext, input: DailyBudget & { actor: string; nowMs: number }): Promise<DailyBudget> {
+  return ctx.runInTx(async (tx) => {
+    if (input.dailyUsd === null && input.dailyTokens === null) {
+      await tx.deleteFrom('budgets').where('project', '=', input.project).execute();
+    } else {
+      const row = { daily_usd: input.dailyUsd, daily_tokens: input.dailyTokens, actor: input.actor, updated_at: input.nowMs };
+      await tx
+        .insertInto('budgets')
+        .values({ project: input.project, ...row })
+        .onConflict((oc) => oc.column('project').doUpdateSet(row))
+        .execute();
+    }
+    const scope = input.project === FLEET_BUDGET ? { fleet: true } : { project: input.project };
+    await insertEvents(tx, [{ type: 'budget.changed', taskId: null, nodeId: null, data: { ...scope, dailyUsd: input.dailyUsd, dailyTokens: input.dailyTokens, actor: input.actor } }], input.nowMs);
+    return { project: input.project, dailyUsd: input.dailyUsd, dailyTokens: input.dailyTokens };
+  });
+}
+
+export async function listBudgets(db: Db): Promise<DailyBudget[]> {
+  const rows = await db.selectFrom('budgets').selectAll().orderBy('project').limit(10_000).execute();
+  return rows.map((r) => ({ project: r.project, dailyUsd: r.daily_usd === null ? null : Number(r.daily_usd), dailyTokens: toNumOrNull(r.daily_tokens) }));
+}
+
+/** Spend per project on `day`. */
+export async function spendOn(db: Db, day: string): Promise<Map<string, Spend>> {
+  const rows = await db
+    .selectFrom('usage_daily')
+    .select(['project', (eb) => eb.fn.sum<number>('tokens_in').as('tin'), (eb) => eb.fn.sum<number>('tokens_out').as('tout'), (eb) => eb.fn.sum<number>('usd').as('usd')])
+    .where('day', '=', day)
+    .groupBy('project')
+    .execute();
+  return new Map(rows.map((r) => [r.project, { usd: Number(r.usd ?? 0), tokens: toNum(r.tin ?? 0) + toNum(r.tout ?? 0) }]));
+}
+
+/**
+ * What the scheduler's admission needs for these queued tasks: their projects and caps, the
+ * budgets, and today's spend. Empty (nothing to check) when no budget is set.
+ */
+export async function loadAdmission(
+  ctx: SqlContext,
+  input: { taskIds: readonly string[]; nowMs: number },
+): Promise<{ tasks: AdmissionTask[]; budgets: Map<string, DailyBudget>; spent: Map<string, Spend> } | null> {
+  const budgets = await listBudgets(ctx.db);
+  if (budgets.length === 0 || input.taskIds.length === 0) return null;
+  const tasks: AdmissionTask[] = [];
+  for (let i = 0; i < input.taskIds.length; i += 500) {
+    const rows = await ctx.db.selectFrom('tasks').select(['id', 'spec']).where('id', 'in', input.taskIds.slice(i, i + 500)).execute();
+    for (const r of rows) {
+      const spec = parseJson<TaskSpec>(r.spec, 'tasks.spec');
+      tasks.push({ id: r.id, project: projectOf(spec), budgetUsd: spec.guardrails.budgetUsd, budgetTokens: spec.guardrails.budgetTokens });
+    }
+  }
+  return { tasks, budgets: new Map(budgets.map((b) => [b.project, b])), spent: await spendOn(ctx.db, utcDay(input.nowMs)) };
+}
+
+/** Usage of the last `days` UTC days (today included), grouped by project, node or day; largest spend first. */
+export async function usageReport(ctx: SqlContext, input: { by: 'project' | 'node' | 'day'; days: number; nowMs: number; limit: number; offset: number }): Promise<UsageRow[]> {
+  const since = utcDay(input.nowMs - (Math.max(1, input.days) - 1) * 86_400_000);
+  const col = input.by === 'project' ? 'project' : input.by === 'node' ? 'node_id' : 'day';
+  const rows = await ctx.db
+    .selectFrom('usage_daily')
+    .select([`${col} as key`, (eb) => eb.fn.sum<number>('tokens_in').as('tin'), (eb) => eb.fn.sum<number>('tokens_out').as('tout'), (eb) => eb.fn.sum<number>('usd').as('usd')])
+    .where('day', '>=', since)
+    .groupBy(col)
+    .orderBy(input.by === 'day' ? 'key' : 'usd', 'desc')
+    .orderBy('key', 'asc')
+    .limit(input.limit)
+    .offset(input.offset)
+    .execute();
+  return rows.map((r) => ({ key: String(r.key), tokensIn: toNum(r.tin ?? 0), tokensOut: toNum(r.tout ?? 0), usd: Number(r.usd ?? 0) }));
+}
