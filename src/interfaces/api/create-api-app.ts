@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Hq } from '../../services/hq/hq.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerBudgetRoutes } from './budget-routes.js';
 import type { ApiEnv } from './api-env.js';
 import { createErrorHandler, notFoundHandler } from './error-mapper.js';
 import { registerEventRoutes } from './event-routes.js';
@@ -54,6 +55,7 @@ export function createApiApp(hq: Hq, options: ApiAppOptions = {}): OpenAPIHono<A
   registerNodeRoutes(app, hq);
   registerLeaseRoutes(app, hq);
   registerAdminRoutes(app, hq);
+  registerBudgetRoutes(app, hq);
   registerEventRoutes(app, hq);
   if (options.gitHost !== undefined) registerGitRoutes(app, hq, options.gitHost);
 

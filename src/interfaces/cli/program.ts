@@ -8,6 +8,7 @@ import { CliError, CliUsageError } from './cli-errors.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { CommandContext } from './command-context.js';
+import { registerBudgetCommands } from './commands/budgets.js';
 import { registerKillSwitchCommands } from './commands/killswitch.js';
 import { registerNodesCommands } from './commands/nodes.js';
 import { registerNodesGcCommand } from './commands/nodes-gc.js';
@@ -49,6 +50,7 @@ function build(io: CliIo, runners: ServerRunners, ctx: CommandContext): Command 
   registerNodesCommands(program, ctx);
   registerNodesGcCommand(program, ctx, runners);
   registerKillSwitchCommands(program, ctx);
+  registerBudgetCommands(program, ctx);
   registerStatusCommand(program, ctx);
   registerTokenCommands(program, ctx);
   return program;

@@ -18,6 +18,7 @@ import { SchedulerLoop } from './scheduler-loop.js';
 import { StatusService } from './status-service.js';
 import { submitTask } from './submit-task.js';
 import { TaskControls } from './task-controls.js';
+import { BudgetService } from './budget-service.js';
 import { TaskQueries } from './task-queries.js';
 import { TaskCredentials } from './task-credentials.js';
 import { WorkspaceCommands } from './workspace-commands.js';
@@ -42,6 +43,7 @@ export class Hq implements Runnable {
   readonly taskCredentials: TaskCredentials;
   readonly tasks: TaskQueries;
   readonly controls: TaskControls;
+  readonly budgets: BudgetService;
   readonly nodes: NodeRegistry;
   readonly leases: LeaseService;
   readonly killSwitch: KillSwitchService;
@@ -65,6 +67,7 @@ export class Hq implements Runnable {
     this.auth = new AuthService(this.deps, this.taskCredentials);
     this.tasks = new TaskQueries(this.deps);
     this.controls = new TaskControls(this.deps);
+    this.budgets = new BudgetService(this.deps);
     this.nodes = new NodeRegistry(this.deps, this.auth);
     this.leases = new LeaseService(this.deps, this.taskCredentials);
     this.killSwitch = new KillSwitchService(this.deps);
