@@ -56,7 +56,8 @@ describe('budget and usage routes', () => {
     expect(byProject.body).toEqual({ items: [{ key: 'web', tokensIn: 100, tokensOut: 10, usd: 2 }], nextOffset: 1 });
     const byNode = await api('GET', '/api/v1/usage?by=node');
     expect(byNode.body.items).toEqual([{ key: node.nodeId, tokensIn: 200, tokensOut: 20, usd: 3 }]);
-    expect((await api('GET', '/api/v1/projects')).body.items.map((p: { project: string; today: { usd: number } }) => [p.project, p.today.usd])).toEqual([
+    const projects = (await api('GET', '/api/v1/projects')).body.items as { project: string; today: { usd: number } }[];
+    expect(projects.map((p) => [p.project, p.today.usd])).toEqual([
       ['api', 1],
       ['web', 2],
     ]);

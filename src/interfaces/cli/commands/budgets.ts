@@ -1,6 +1,6 @@
 /** `cortical projects list|budget`, `cortical fleet budget`, `cortical usage`: daily budgets and cost. */
 import type { Command } from 'commander';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ProjectBudgetSchema, ProjectPage, UsagePage } from '../../../contract/budget-schemas.js';
 import { ProjectName } from '../../../contract/task-schemas.js';
 import { intInRange, positiveNumber } from '../arg-parsers.js';
