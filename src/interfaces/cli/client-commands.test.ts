@@ -333,6 +333,34 @@ describe('cortical tasks', () => {
   });
 });
 
+describe('agents: run flags, resleeve, budgets, usage', () => {
+  it('run --model --project --fallback; tasks resleeve', async () => {
+    hq.on('POST', '/api/v1/tasks', { status: 201, json: sampleTask() });
+    hq.on('POST', '/api/v1/tasks/tsk_1/resleeve', { json: sampleTask({ state: 'running', spec: { ...sampleTask().spec, agent: 'codex', model: 'gpt-5' } }) });
+    expect((await cli('run', '--agent', 'claude', '--model', 'claude-sonnet-4-5', '--project', 'web', '--fallback', 'codex:gpt-5', '--fallback', 'gemini', 'fix it')).code).toBe(0);
+    expect((await cli('tasks', 'resleeve', 'tsk_1', '--agent', 'codex', '--model', 'gpt-5')).out).toBe('tsk_1 continues on codex (gpt-5) from its next iteration\n');
+    const bad = await cli('tasks', 'resleeve', 'tsk_1', '--agent', 'Codex!');
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/expected an agent name/);
+    expect(hq.requests.map((r) => [r.path, r.body])).toEqual([
+      ['/api/v1/tasks', expect.objectContaining({ agent: 'claude', model: 'claude-sonnet-4-5', project: 'web', fallbacks: [{ agent: 'codex', model: 'gpt-5' }, { agent: 'gemini', model: null }] })],
+      ['/api/v1/tasks/tsk_1/resleeve', { agent: 'codex', model: 'gpt-5' }],
+    ]);
+  });
+
+  it('projects budget, fleet budget, usage', async () => {
+    const budget = { project: 'web', dailyUsd: 5, dailyTokens: null, today: { usd: 1.25, tokens: 300 } };
+    hq.on('PUT', '/api/v1/projects/web/budget', { json: budget });
+    hq.on('GET', '/api/v1/fleet/budget', { json: { ...budget, project: '*', dailyUsd: null } });
+    hq.on('GET', '/api/v1/usage', { json: { items: [{ key: 'web', tokensIn: 200, tokensOut: 100, usd: 1.25 }], nextOffset: null } });
+    expect((await cli('projects', 'budget', 'web', '--daily-usd', '5')).out).toBe('project web: budget $5/day; today $1.2500, 300 tokens\n');
+    expect((await cli('fleet', 'budget')).out).toBe('fleet: budget none; today $1.2500, 300 tokens\n');
+    expect((await cli('usage', '--by', 'project', '--days', '7')).out).toMatch(/PROJECT\s+TOKENS IN\s+TOKENS OUT\s+USD\nweb\s+200\s+100\s+\$1\.2500/);
+    expect((await cli('projects', 'budget', 'web', '--clear', '--daily-usd', '1')).err).toMatch(/--clear cannot go with/);
+    expect(hq.requests.find((r) => r.method === 'PUT')?.body).toEqual({ dailyUsd: 5, dailyTokens: null });
+  });
+});
+
 describe('nodes, killswitch, status, token', () => {
   it('nodes ls / show / cordon', async () => {
     hq.on('GET', '/api/v1/nodes', { json: { items: [sampleNode()], nextCursor: null } });
