@@ -47,7 +47,8 @@ describe('afterIteration', () => {
   const rows: [string, GuardrailLimits, 'once' | 'loop', LoopProgress, IterationOutcome, string, string | null][] = [
     ['iteration timed out', NO_LIMITS, 'loop', prog({ iterations: 1 }), out({ timedOut: true, untilPassed: true, agentDone: true }), 'fail', 'iteration_timeout'],
     ['until passed', lim({ maxIterations: 1 }), 'loop', prog({ iterations: 1 }), out({ untilPassed: true, agentFailed: true }), 'succeed', 'until_passed'],
-    ['agent done', lim({ budgetTokens: 1 }), 'loop', prog({ iterations: 1, tokens: 5 }), out({ agentDone: true, untilPassed: false }), 'succeed', 'agent_done'],
+    ['agent done (no until check)', lim({ budgetTokens: 1 }), 'loop', prog({ iterations: 1, tokens: 5 }), out({ agentDone: true, untilPassed: null }), 'succeed', 'agent_done'],
+    ['agent done, but the until check fails: the check decides', NO_LIMITS, 'loop', prog({ iterations: 1 }), out({ agentDone: true, untilPassed: false }), 'continue', null],
     ['agent failed', NO_LIMITS, 'loop', prog({ iterations: 1 }), out({ agentFailed: true }), 'fail', 'agent_failed'],
     ['once, exit 0', NO_LIMITS, 'once', prog({ iterations: 1 }), out({}), 'succeed', 'once_completed'],
     ['once, exit 1', NO_LIMITS, 'once', prog({ iterations: 1 }), out({ exitCode: 1 }), 'fail', 'agent_failed'],

@@ -56,7 +56,8 @@ export function afterIteration(
     return fail('iteration_timeout', `iteration ${progress.iterations} ran past ${limits.iterationTimeoutMs ?? 0} ms`);
   }
   if (outcome.untilPassed === true) return { action: 'succeed', reason: 'until_passed' };
-  if (outcome.agentDone) return { action: 'succeed', reason: 'agent_done' };
+  // With an `until` check the check decides: an AI agent ends every run saying it is done.
+  if (outcome.agentDone && outcome.untilPassed === null) return { action: 'succeed', reason: 'agent_done' };
   if (outcome.agentFailed) return fail('agent_failed', `agent reported failure in iteration ${progress.iterations}`);
   if (mode === 'once') {
     if (outcome.exitCode === 0) return { action: 'succeed', reason: 'once_completed' };

@@ -165,6 +165,9 @@ describe('tasks', () => {
     const t = (await api('POST', '/api/v1/tasks', { body: { prompt: 'fix it', agent: 'claude', model: 'claude-sonnet-4-5', project: 'web', fallbacks: [{ agent: 'gemini' }] } })).body as { id: string };
     const moved = await api('POST', `/api/v1/tasks/${t.id}/resleeve`, { body: { agent: 'codex', model: 'gpt-5' } });
     expect(moved).toMatchObject({ status: 200, body: { spec: { agent: 'codex', model: 'gpt-5', project: 'web', fallbacks: [{ agent: 'gemini', model: null }] } } });
+    expect((await api('GET', `/api/v1/tasks/${t.id}`)).body.spec).toMatchObject({ agent: 'codex', model: 'gpt-5' });
+    const byAgent = (await api('GET', '/api/v1/tasks?agent=codex')).body.items as { id: string }[];
+    expect(byAgent.map((x) => x.id)).toEqual([t.id]);
     const events = await api('GET', `/api/v1/tasks/${t.id}/events`);
     const resleeved = (events.body.items as { type: string; data: unknown }[]).find((e) => e.type === 'task.resleeved');
     expect(resleeved?.data).toMatchObject({ from: { agent: 'claude', model: 'claude-sonnet-4-5' }, to: { agent: 'codex', model: 'gpt-5' } });

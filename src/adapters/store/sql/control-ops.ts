@@ -4,6 +4,7 @@ import { isTerminal, type Guidance, type Task, type TaskDesire } from '../../../
 import { finishAttempt } from './attempt-end.js';
 import { insertEvents } from './events-sql.js';
 import { guidanceFromRow } from './guidance-sql.js';
+import { toJson } from './json.js';
 import { toNum } from './numbers.js';
 import type { SqlContext } from './sql-context.js';
 import { loadTask, saveTask } from './task-row.js';
@@ -140,6 +141,8 @@ export async function resleeveTask(
     const from = { agent: t.spec.agent, model: t.spec.model ?? null };
     const next: Task = { ...t, spec: { ...t.spec, agent: input.agent, model: input.model }, updatedAt: input.nowMs };
     await saveTask(tx, stored, next);
+    // the spec is otherwise immutable: saveTask writes only the columns that change over a task's life
+    await tx.updateTable('tasks').set({ spec: toJson(next.spec), agent: next.spec.agent }).where('id', '=', t.id).execute();
     await insertEvents(
       tx,
       [{ type: 'task.resleeved', taskId: t.id, nodeId: t.nodeId, data: { from, to: { agent: input.agent, model: input.model }, actor: input.actor, state: t.state } }],
