@@ -92,7 +92,7 @@ beforeAll(async () => {
   for (const [kind, kits] of byKind) {
     const protocols = new Map<string, ProtocolHandler>();
     for (const kit of kits) for (const h of kit.protocols) if (!protocols.has(h.protocol)) protocols.set(h.protocol, h);
-    const p = { responders: {} } as { responders: Partial<Record<string, Responder>> };
+    const p: { responders: Partial<Record<string, Responder>> } = { responders: {} };
     const server = await startModelServer({ protocols: [...protocols.values()], responder: route(p) });
     providers.set(kind, Object.assign(p, { server }));
     providerEnv[ENV_OF[kind][0]] = kits[0]!.endpoints(server.url, KEY)[kind]!.baseUrl;
@@ -226,7 +226,7 @@ describe.skipIf(skip !== null)(`real agents as Cortical tasks${skip === null ? '
     const server = providers.get('anthropic')!.server;
     const mark = server.requests.length;
     const task = await corticalJson<Task>(['run', '--agent', 'claude', '--model', KITS.claude.model, 'Create guided.txt'], env);
-    await eventually('the first model request', async () => (server.requests.slice(mark).some((r) => r.toolNames.length > 0) ? true : undefined), 90_000);
+    await eventually('the first model request', () => Promise.resolve(server.requests.slice(mark).some((r) => r.toolNames.length > 0) ? true : undefined), 90_000);
     expect((await cortical(['tasks', 'guide', task.id, 'GUIDE-E2E-LIVE-7'], env)).code).toBe(0);
     const done = await waitState(task.id, ['succeeded', 'failed', 'cancelled']);
     expect(done.state).toBe('succeeded');
