@@ -8,6 +8,7 @@
  */
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { runAgentOverheadBench } from './agent-overhead-bench.js';
 import { runDispatchBench } from './dispatch-bench.js';
 import { runSchedulerBench } from './scheduler-bench.js';
 import { runSleeveStartBench } from './sleeve-start-bench.js';
@@ -39,5 +40,8 @@ if (!(await runSnapshotRevertBench()).correct) {
   console.error('snapshot/revert bench: a revert did not restore the snapshot exactly');
   process.exitCode = 1;
 }
+
+header('agent orchestration overhead (Cortical vs the CLI run directly)');
+await runAgentOverheadBench({ runs: 10 });
 
 console.log(`\nall benches: ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -209,6 +209,8 @@ export interface TaskFilter {
   readonly states?: readonly TaskState[] | undefined;
   readonly nodeId?: string | undefined;
   readonly agent?: string | undefined;
+  /** Tasks of one project (older tasks without one are in `default`). */
+  readonly project?: string | undefined;
   /** Label key=value pairs, all must match. */
   readonly labels?: Readonly<Record<string, string>> | undefined;
 }

@@ -104,8 +104,7 @@ export class AgentChain {
 
 /** The agent chain of a spec: its agent and model, then its fallbacks (older specs have none). */
 export function agentChainOf(spec: TaskSpec): AgentChain {
-  const s = spec as TaskSpec & { model?: string | null; fallbacks?: readonly { agent: string; model?: string | null }[] };
-  return new AgentChain({ agent: spec.agent, model: s.model ?? null }, (s.fallbacks ?? []).map((f) => ({ agent: f.agent, model: f.model ?? null })));
+  return new AgentChain({ agent: spec.agent, model: spec.model ?? null }, (spec.fallbacks ?? []).map((f) => ({ agent: f.agent, model: f.model })));
 }
 
 /**

@@ -101,7 +101,7 @@ describe('LoopRunner with AI agents', () => {
   it('a rate-limited iteration is retried on the next fallback after a back-off, with its model', async () => {
     const claude = new EventScriptDriver('claude', [[usage(0.01), rateLimited]]);
     const codex = new EventScriptDriver('codex', [[usage(0.02), { kind: 'done', summary: 'ok' }]]);
-    const task = leasedTask('task_rl', 'fix it', { spec: { agent: 'claude', mode: 'loop', fallbacks: [{ agent: 'codex', model: 'gpt-5-mini' }] } as never });
+    const task = leasedTask('task_rl', 'fix it', { spec: { agent: 'claude', mode: 'loop', fallbacks: [{ agent: 'codex', model: 'gpt-5-mini' }] } });
     const { hq, runner, running } = setup(task, [claude, codex]);
     await running;
     expect(runner.result).toMatchObject({ outcome: 'succeeded', reason: 'agent_done' });

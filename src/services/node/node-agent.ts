@@ -228,6 +228,5 @@ export class NodeAgent implements Runnable {
 
 /** The agent a task's spec names now (a resleeve changes it), with its model. */
 function agentOf(task: Task): AgentChoice {
-  const model = (task.spec as Task['spec'] & { model?: string | null }).model ?? null;
-  return { agent: task.spec.agent, model };
+  return { agent: task.spec.agent, model: task.spec.model ?? null };
 }

@@ -30,6 +30,8 @@ export interface TasksTable {
   workspace_path: string | null;
   priority: Int8;
   agent: string;
+  /** The spec's project (`default` when it names none), for lists filtered by project. */
+  project: Generated<string>;
   requires: string;
   created_at: Int8;
   updated_at: Int8;

@@ -1,4 +1,4 @@
-import { addUsageDelta } from './usage-ops.js';
+import { rollUpUsage } from './usage-ops.js';
 import type { LeaseRenewal, AttemptCompletion, LeaseClaimInput } from '../../../core/ports/store.js';
 import { LEASED_TASK_STATES, type Task } from '../../../core/task.js';
 import { finishAttempt, retryAttempt } from './attempt-end.js';
@@ -77,10 +77,10 @@ export async function renewLease(
 
 export async function completeAttempt(ctx: SqlContext, input: AttemptCompletion): Promise<Task> {
   return fencedTx(ctx, input.claim, input.nowMs, 'complete', async (tx, stored) => {
-    if (input.usage !== undefined) await addUsageDelta(tx, stored.task, input.usage, input.nowMs);
+    const usage = input.usage === undefined ? stored.task.usage : await rollUpUsage(tx, stored.task, input.usage, input.nowMs);
     const withUsage: Task = {
       ...stored.task,
-      usage: input.usage ?? stored.task.usage,
+      usage,
       runtimeMs: input.runtimeMs ?? stored.task.runtimeMs,
     };
     const end =

@@ -5,7 +5,7 @@ import { chunked, insertEvents } from './events-sql.js';
 import { fencedTx } from './fenced-tx.js';
 import type { Db, SqlContext } from './sql-context.js';
 import { saveTask } from './task-row.js';
-import { addUsageDelta } from './usage-ops.js';
+import { rollUpUsage } from './usage-ops.js';
 import { requireTransition } from './task-transition.js';
 
 const ITERATION_EVENTS: Readonly<Record<IterationReport['kind'], EventType>> = {
@@ -53,10 +53,10 @@ export async function reportProgress(ctx: SqlContext, input: ProgressReport): Pr
         .execute();
     }
 
-    if (input.usage !== undefined) await addUsageDelta(tx, t, input.usage, nowMs);
+    const usage = input.usage === undefined ? t.usage : await rollUpUsage(tx, t, input.usage, nowMs);
     t = {
       ...t,
-      usage: input.usage ?? t.usage,
+      usage,
       runtimeMs: input.runtimeMs ?? t.runtimeMs,
       updatedAt: nowMs,
     };

@@ -73,6 +73,7 @@ export async function listTasks(ctx: SqlContext, filter: TaskFilter & PageReques
   if (filter.states !== undefined) q = q.where('tasks.state', 'in', [...filter.states]);
   if (filter.nodeId !== undefined) q = q.where('tasks.node_id', '=', filter.nodeId);
   if (filter.agent !== undefined) q = q.where('tasks.agent', '=', filter.agent);
+  if (filter.project !== undefined) q = q.where('tasks.project', '=', filter.project);
   for (const [key, value] of Object.entries(filter.labels ?? {})) {
     q = q.where((eb) =>
       eb.exists(

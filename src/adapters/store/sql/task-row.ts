@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import { CorticalError } from '../../../core/errors.js';
-import type { ReasonCode, Task, TaskDesire, TaskSpec, TaskState } from '../../../core/task.js';
+import { projectOf, type ReasonCode, type Task, type TaskDesire, type TaskSpec, type TaskState } from '../../../core/task.js';
 import type { TasksTable } from './database.js';
 import { parseJson, toJson } from './json.js';
 import { toNum, toNumOrNull } from './numbers.js';
@@ -74,6 +74,7 @@ export async function insertTaskRow(db: Db, t: Task): Promise<void> {
       spec: toJson(t.spec),
       priority: t.spec.priority,
       agent: t.spec.agent,
+      project: projectOf(t.spec),
       requires: toJson(t.spec.requires),
       created_at: t.createdAt,
       row_version: 1,

@@ -10,15 +10,25 @@ import type { UsageRow } from '../../../core/ports/store.js';
 
 
 /**
- * Adds what a task used since its stored usage (`after` − `before`, never negative) to today's
- * roll-up of its project and node. Called in the transaction that stores the new usage, so a
- * retried report adds nothing twice.
+ * Adds what a task used since its stored usage (`reported` − stored, per figure, never negative)
+ * to today's roll-up of its project and node, and returns the usage to store: per figure the
+ * larger of the stored and the reported one. Called in the transaction that stores the usage, so
+ * a retried report adds nothing twice, and a lower (stale or out-of-order) report neither lowers
+ * the stored usage nor makes the next report count the difference again. Usage is cumulative
+ * over the task's life (a new attempt starts from the stored usage), so attempts never overlap.
  */
-export async function addUsageDelta(db: Db, before: Task, after: TaskUsage, nowMs: number): Promise<void> {
-  const tokensIn = Math.max(0, after.tokensIn - before.usage.tokensIn);
-  const tokensOut = Math.max(0, after.tokensOut - before.usage.tokensOut);
-  const usd = Math.max(0, after.usd - before.usage.usd);
-  if (tokensIn === 0 && tokensOut === 0 && usd === 0) return;
+export async function rollUpUsage(db: Db, before: Task, reported: TaskUsage, nowMs: number): Promise<TaskUsage> {
+  const stored = before.usage;
+  const merged: TaskUsage = {
+    iterations: Math.max(stored.iterations, reported.iterations),
+    tokensIn: Math.max(stored.tokensIn, reported.tokensIn),
+    tokensOut: Math.max(stored.tokensOut, reported.tokensOut),
+    usd: Math.max(stored.usd, reported.usd),
+  };
+  const tokensIn = merged.tokensIn - stored.tokensIn;
+  const tokensOut = merged.tokensOut - stored.tokensOut;
+  const usd = merged.usd - stored.usd;
+  if (tokensIn === 0 && tokensOut === 0 && usd === 0) return merged;
   await db
     .insertInto('usage_daily')
     .values({ day: utcDay(nowMs), project: projectOf(before.spec), node_id: before.nodeId ?? '-', tokens_in: tokensIn, tokens_out: tokensOut, usd })
@@ -30,6 +40,7 @@ export async function addUsageDelta(db: Db, before: Task, after: TaskUsage, nowM
       }),
     )
     .execute();
+  return merged;
 }
 
 export async function setBudget(ctx: SqlContext, input: DailyBudget & { actor: string; nowMs: number }): Promise<DailyBudget> {

@@ -4,6 +4,7 @@ import { initialMigration } from './0001-initial.js';
 import { hqSecretsMigration } from './0002-hq-secrets.js';
 import { nodeCommandsMigration } from './0003-node-commands.js';
 import { agentsAndBudgetsMigration } from './0004-agents-and-budgets.js';
+import { taskProjectMigration } from './0005-task-project.js';
 
 /** Every migration, keyed by a name that sorts in the order they apply. */
 export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migration>> {
@@ -12,6 +13,7 @@ export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migr
     '0002-hq-secrets': hqSecretsMigration(),
     '0003-node-commands': nodeCommandsMigration(),
     '0004-agents-and-budgets': agentsAndBudgetsMigration(),
+    '0005-task-project': taskProjectMigration(),
   };
 }
 
