@@ -6,6 +6,7 @@ import { NODE_LIVENESS, NODE_SCHEDULING } from '../core/node.js';
 import { REASON_CODES, TASK_DESIRES } from '../core/task.js';
 import { NodeCommandSchema } from './node-command-schemas.js';
 import { GuidanceSchema, TaskSchema, TaskUsageSchema } from './task-schemas.js';
+import { GUIDANCE_DELIVERIES } from '../core/ports/agent-driver.js';
 
 const capability = z
   .string()
@@ -139,7 +140,7 @@ export const LeaseProgressRequest = z.strictObject({
   guidanceDeliveredSeq: z.number().int().nonnegative().optional(),
   /** How each guidance was delivered (newer nodes). */
   guidanceDeliveries: z
-    .array(z.strictObject({ seq: z.number().int().positive(), mode: z.enum(['live', 'interrupt_resume', 'next_iteration']) }))
+    .array(z.strictObject({ seq: z.number().int().positive(), mode: z.enum(GUIDANCE_DELIVERIES) }))
     .max(1000)
     .optional(),
 });

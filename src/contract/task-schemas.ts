@@ -7,6 +7,7 @@ import { LOG_STREAMS } from '../core/ports/store.js';
 import { NETWORK_MODES } from '../core/sandbox.js';
 import { TASK_TIERS } from '../core/node-command.js';
 import { LOOP_MODES, REASON_CODES, TASK_DESIRES, TASK_STATES } from '../core/task.js';
+import { GUIDANCE_DELIVERIES } from '../core/ports/agent-driver.js';
 
 const capability = z
   .string()
@@ -173,6 +174,8 @@ export const TaskListQuery = z.strictObject({
     }),
   node: z.string().optional(),
   agent: z.string().optional(),
+  /** Only tasks of this project. */
+  project: ProjectName.optional(),
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
@@ -194,7 +197,7 @@ export const GuidanceSchema = z.object({
   actor: z.string(),
   deliveredAt: z.number().nullable(),
   /** How it reached the agent: live input, interrupt and resume, or the next iteration's prompt. */
-  deliveryMode: z.enum(['live', 'interrupt_resume', 'next_iteration']).nullable().optional(),
+  deliveryMode: z.enum(GUIDANCE_DELIVERIES).nullable().optional(),
 });
 
 export const LogLineSchema = z.object({

@@ -29,6 +29,12 @@ describe('admission by daily budgets', () => {
     expect(fleet.refused.map((x) => x.detail)).toEqual(['the fleet: $3.00 of $3.00 spent today', 'the fleet: $3.00 of $3.00 spent today']);
   });
 
+  it('reserves what admitted tasks may spend: capped tasks that each fit cannot start together over the budget', () => {
+    const r = admitByBudget([task('a', 'web', 0.6), task('b', 'web', 0.6), task('c', 'web', null)], new Map([budget('web', 5)]), new Map([['web', { usd: 4, tokens: 0 }]]));
+    expect([...r.admitted]).toEqual(['a', 'c']);
+    expect(r.refused[0]).toEqual({ taskId: 'b', detail: 'project web: $4.00 of $5.00 spent today ($0.60 more held by tasks starting now); this task may spend up to $0.60' });
+  });
+
   it('no budget set: everything may run', () => {
     expect([...admitByBudget([task('a', 'x')], new Map(), new Map([['x', { usd: 1e6, tokens: 1e9 }]])).admitted]).toEqual(['a']);
     expect(utcDay(Date.UTC(2026, 10, 21, 23, 59))).toBe('2026-11-21');

@@ -38,21 +38,26 @@ function money(usd: number): string {
   return `$${usd.toFixed(2)}`;
 }
 
-/** Why `task` may not start under `budget` given `spent` today; null = it may. */
-function refusal(task: AdmissionTask, budget: DailyBudget | undefined, spent: Spend, what: string): string | null {
+/**
+ * Why `task` may not start under `budget` given `spent` today and `held` (what tasks admitted in
+ * this pass may still spend); null = it may.
+ */
+function refusal(task: AdmissionTask, budget: DailyBudget | undefined, spent: Spend, held: Spend, what: string): string | null {
   if (budget === undefined) return null;
+  const heldUsd = held.usd > 0 ? ` (${money(held.usd)} more held by tasks starting now)` : '';
+  const heldTokens = held.tokens > 0 ? ` (${held.tokens} more held by tasks starting now)` : '';
   if (budget.dailyUsd !== null) {
-    const left = budget.dailyUsd - spent.usd;
-    if (left <= 0) return `${what}: ${money(spent.usd)} of ${money(budget.dailyUsd)} spent today`;
-    if (task.budgetUsd !== null && task.budgetUsd > left) {
-      return `${what}: ${money(spent.usd)} of ${money(budget.dailyUsd)} spent today; this task may spend up to ${money(task.budgetUsd)}`;
+    const left = budget.dailyUsd - spent.usd - held.usd;
+    if (left <= 0 || (task.budgetUsd !== null && task.budgetUsd > left)) {
+      const used = `${what}: ${money(spent.usd)} of ${money(budget.dailyUsd)} spent today${heldUsd}`;
+      return left <= 0 ? used : `${used}; this task may spend up to ${money(task.budgetUsd ?? 0)}`;
     }
   }
   if (budget.dailyTokens !== null) {
-    const left = budget.dailyTokens - spent.tokens;
-    if (left <= 0) return `${what}: ${spent.tokens} of ${budget.dailyTokens} tokens used today`;
-    if (task.budgetTokens !== null && task.budgetTokens > left) {
-      return `${what}: ${spent.tokens} of ${budget.dailyTokens} tokens used today; this task may use up to ${task.budgetTokens}`;
+    const left = budget.dailyTokens - spent.tokens - held.tokens;
+    if (left <= 0 || (task.budgetTokens !== null && task.budgetTokens > left)) {
+      const used = `${what}: ${spent.tokens} of ${budget.dailyTokens} tokens used today${heldTokens}`;
+      return left <= 0 ? used : `${used}; this task may use up to ${task.budgetTokens ?? 0}`;
     }
   }
   return null;
@@ -71,11 +76,20 @@ export function admitByBudget(
   const refused: { taskId: string; detail: string }[] = [];
   const fleet = budgets.get(FLEET_BUDGET);
   const fleetSpent = [...spentToday.values()].reduce((a, s) => ({ usd: a.usd + s.usd, tokens: a.tokens + s.tokens }), NO_SPEND);
+  // What admitted tasks may still spend is reserved as they are admitted, so several capped tasks
+  // that each fit what is left cannot start together and overshoot the day's budget.
+  let fleetReserved = NO_SPEND;
+  const reserved = new Map<string, Spend>();
+  const plus = (a: Spend, t: AdmissionTask): Spend => ({ usd: a.usd + (t.budgetUsd ?? 0), tokens: a.tokens + (t.budgetTokens ?? 0) });
   for (const t of tasks) {
     const why =
-      refusal(t, fleet, fleetSpent, 'the fleet') ?? refusal(t, budgets.get(t.project), spentToday.get(t.project) ?? NO_SPEND, `project ${t.project}`);
-    if (why === null) admitted.add(t.id);
-    else refused.push({ taskId: t.id, detail: why });
+      refusal(t, fleet, fleetSpent, fleetReserved, 'the fleet') ??
+      refusal(t, budgets.get(t.project), spentToday.get(t.project) ?? NO_SPEND, reserved.get(t.project) ?? NO_SPEND, `project ${t.project}`);
+    if (why === null) {
+      admitted.add(t.id);
+      fleetReserved = plus(fleetReserved, t);
+      reserved.set(t.project, plus(reserved.get(t.project) ?? NO_SPEND, t));
+    } else refused.push({ taskId: t.id, detail: why });
   }
   return { admitted, refused };
 }

@@ -11,6 +11,8 @@ import { reaperControlContract } from './contract/reaper-control-contract.js';
 import { schedulingContract } from './contract/scheduling-contract.js';
 import { taskContract } from './contract/task-contract.js';
 import { usageBudgetContract } from './contract/usage-budget-contract.js';
+import { usageRollupContract } from './contract/usage-rollup-contract.js';
+import { resleeveProjectContract } from './contract/resleeve-project-contract.js';
 
 /**
  * The contract every Store passes (SQLite and PostgreSQL run the same suite). `makeStore` returns
@@ -38,6 +40,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
     taskContract(env);
     usageBudgetContract(env);
+    usageRollupContract(env);
+    resleeveProjectContract(env);
     schedulingContract(env);
     leaseContract(env);
     reaperControlContract(env);

@@ -103,6 +103,8 @@ export interface Store {
   /** Set (or, with both null, clear) the daily budget of a project or of the fleet (FLEET_BUDGET); event `budget.changed`. */
   setBudget(input: DailyBudget & { actor: string; nowMs: number }): Promise<DailyBudget>;
   listBudgets(): Promise<DailyBudget[]>;
+  /** Projects that have tasks, ascending, at most `limit` (tasks without one are in `default`). */
+  listTaskProjects(input: { limit: number }): Promise<string[]>;
   /** Spend per project on a UTC day (`YYYY-MM-DD`). */
   spendOn(day: string): Promise<ReadonlyMap<string, Spend>>;
   /** Admission input for queued tasks; null when no budget is set (nothing to check). */

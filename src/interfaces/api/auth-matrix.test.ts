@@ -44,6 +44,13 @@ const ENDPOINTS: readonly Endpoint[] = [
   { method: 'POST', path: '/api/v1/tasks/{task}/resume', permission: 'tasks:write' },
   { method: 'POST', path: '/api/v1/tasks/{task}/guide', permission: 'tasks:write', body: () => ({ text: 'hint' }) },
   { method: 'POST', path: '/api/v1/tasks/task_missing/stop', permission: 'tasks:write' },
+  { method: 'POST', path: '/api/v1/tasks/{task}/resleeve', permission: 'tasks:write', body: () => ({ agent: 'shell' }) },
+  { method: 'GET', path: '/api/v1/projects', permission: 'tasks:read' },
+  // budgets are fleet controls: admin and operator (the permission that guards the kill switch)
+  { method: 'PUT', path: '/api/v1/projects/web/budget', permission: 'killswitch:write', body: () => ({ dailyUsd: null, dailyTokens: null }) },
+  { method: 'GET', path: '/api/v1/fleet/budget', permission: 'tasks:read' },
+  { method: 'PUT', path: '/api/v1/fleet/budget', permission: 'killswitch:write', body: () => ({ dailyUsd: null, dailyTokens: null }) },
+  { method: 'GET', path: '/api/v1/usage?by=node&days=7', permission: 'tasks:read' },
   { method: 'POST', path: '/api/v1/tasks/{task}/snapshots', permission: 'tasks:write', body: () => ({ label: 'l' }) },
   { method: 'GET', path: '/api/v1/tasks/{task}/snapshots', permission: 'tasks:read' },
   { method: 'POST', path: '/api/v1/tasks/{task}/snapshots/20260101T000000000Z-abcdef/revert', permission: 'tasks:write' },

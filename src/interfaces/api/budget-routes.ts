@@ -19,7 +19,7 @@ export function registerBudgetRoutes(app: OpenAPIHono<ApiEnv>, hq: Hq): void {
       method: 'get',
       path: '/api/v1/projects',
       tags: ['budgets'],
-      summary: "Projects with a daily budget or spend today: each with its budget and today's spend",
+      summary: "Projects that have tasks, a daily budget or spend today: each with its budget and today's spend",
       security: BEARER_SECURITY,
       middleware: [read],
       request: { query: PageQuery },

@@ -71,7 +71,8 @@ export function toNodeDto(n: FleetNode): NodeDto {
 }
 
 export function toGuidanceDto(g: Guidance): Guidance {
-  return { ...g };
+  // deliveryMode: null until a node reports the guidance delivered
+  return { ...g, deliveryMode: g.deliveryMode ?? null };
 }
 
 export function toEventDto(e: StoredEvent): {

@@ -98,6 +98,7 @@ export class ApiClient {
     state?: string | undefined;
     node?: string | undefined;
     agent?: string | undefined;
+    project?: string | undefined;
     cursor?: string | undefined;
     limit?: number | undefined;
   }): Promise<PageDto<TaskDto>> {
@@ -121,6 +122,10 @@ export class ApiClient {
     const raw = await this.request('POST', routes.taskControl(id, action), { body, schema: z.unknown() });
     const parsed = TaskSchema.safeParse(raw);
     return parsed.success ? parsed.data : null;
+  }
+
+  async taskGuidance(id: string): Promise<GuidanceDto[]> {
+    return (await this.request('GET', routes.taskGuidance(id), { schema: z.object({ items: z.array(GuidanceSchema) }) })).items;
   }
 
   resleeveTask(id: string, to: { agent: string; model: string | null }): Promise<TaskDto> {

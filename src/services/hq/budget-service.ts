@@ -3,6 +3,9 @@ import type { UsageRow } from '../../core/ports/store.js';
 import type { HqDeps } from './hq-deps.js';
 import { notify } from './notify.js';
 
+/** Projects read from the tasks for a list (budgets and today's spend are few by nature). */
+const MAX_PROJECTS = 10_000;
+
 export interface ProjectBudgetView {
   readonly project: string;
   readonly dailyUsd: number | null;
@@ -33,11 +36,14 @@ export class BudgetService {
     return this.view(budgets.find((b) => b.project === FLEET_BUDGET) ?? { project: FLEET_BUDGET, dailyUsd: null, dailyTokens: null }, total);
   }
 
-  /** Projects with a budget or spend today, by name; offset pagination over that (bounded) set. */
+  /**
+   * Projects that have tasks, a budget or spend today, by name; offset pagination over that
+   * (bounded) set.
+   */
   async projects(page: { offset: number; limit: number }): Promise<{ items: ProjectBudgetView[]; total: number }> {
-    const [budgets, spent] = await Promise.all([this.deps.store.listBudgets(), this.today()]);
+    const [budgets, spent, withTasks] = await Promise.all([this.deps.store.listBudgets(), this.today(), this.deps.store.listTaskProjects({ limit: MAX_PROJECTS })]);
     const byName = new Map(budgets.filter((b) => b.project !== FLEET_BUDGET).map((b) => [b.project, b]));
-    const names = [...new Set([...byName.keys(), ...spent.keys()])].sort();
+    const names = [...new Set([...byName.keys(), ...spent.keys(), ...withTasks])].sort();
     const items = names
       .slice(page.offset, page.offset + page.limit)
       .map((p) => this.view(byName.get(p) ?? { project: p, dailyUsd: null, dailyTokens: null }, spent.get(p) ?? NO_SPEND));

@@ -333,7 +333,7 @@ export class LoopRunner implements Runnable {
     const composed = iterationVerdict(limits, this.task.spec.mode, this.progress(), outcome, stops);
     const verdict = composed === 'rate_limited' ? await this.afterRateLimit(iteration, choice, tally.rateLimited!) : composed;
     const now = this.deps.clock.nowMs();
-    this.outbox.iteration({ iteration, kind: 'usage', at: now, data: { ...iterUsage } });
+    this.outbox.iteration({ iteration, kind: 'usage', at: now, data: { ...iterUsage, model: tally.model ?? choice.model, agent: choice.agent } });
     this.outbox.iteration({
       iteration,
       kind: 'finished',

@@ -2,9 +2,10 @@
  * The Codex driver with the real CLI (tools/agent-clis) in a bubblewrap sleeve whose network
  * reaches only the scripted model server (through the sleeve's egress proxy).
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { AgentEvent, AgentIterationInput, AgentRun } from '../../../core/ports/agent-driver.js';
 import { BubblewrapRuntime } from '../../runtime/bubblewrap/bubblewrap-runtime.js';
 import { agentCli, cliSkipReason, SKIP_NO_BWRAP, startAgentSleeveKit, type AgentSleeveKit } from '../../../../test/kit/agents/agent-sleeve-kit.js';
@@ -145,9 +146,12 @@ describe.skipIf(skip !== null)(`CodexDriver with the real CLI${skip === null ? '
   it(
     'an endpoint that cannot be reached fails the turn at once instead of waiting for the network',
     async () => {
-      const closed = await startModelServer({ protocols: codexKit.protocols, responder: () => ({ text: 'never' }) });
-      const port = closed.port;
-      await closed.close();
+      // A port that is held (so no parallel test can take it) but resets every connection: a
+      // closed-then-freed port could be reused by another test's server meanwhile.
+      const refusing = createServer((socket) => socket.destroy());
+      await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', () => r()));
+      const port = (refusing.address() as AddressInfo).port;
+      onTestFinished(() => new Promise<void>((r) => refusing.close(() => r())));
       const started = Date.now();
       const run = await driver.startIteration({
         ...input('Create hello.txt'),

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LeaseProgressRequest } from '../../../contract/node-schemas.js';
 import { isCorticalError } from '../../../core/errors.js';
 import type { Task } from '../../../core/task.js';
 import { HttpHqLink } from './http-hq-link.js';
@@ -119,6 +120,13 @@ describe('HttpHqLink', () => {
     await link.reportProgress({ taskId: 'task_1', fencingToken: 4, iterations: [], logs: [], observed: 'paused', pauseReason: undefined });
     expect(seen.at(-1)).toMatchObject({ url: '/api/v1/leases/task_1/progress', body: { fencingToken: 4, observed: 'paused' } });
     expect(seen.at(-1)!.body).not.toHaveProperty('pauseReason');
+
+    // how each guidance was delivered travels as is, in the shape HQ validates
+    const guidanceDeliveries = [{ seq: 1, mode: 'live' as const }, { seq: 2, mode: 'interrupt_resume' as const }];
+    await link.reportProgress({ taskId: 'task_1', fencingToken: 4, iterations: [], logs: [], guidanceDeliveries });
+    expect(seen.at(-1)!.body).toMatchObject({ guidanceDeliveries });
+    expect(LeaseProgressRequest.safeParse(seen.at(-1)!.body).success).toBe(true);
+    expect(LeaseProgressRequest.safeParse({ fencingToken: 4, iterations: [], logs: [], guidanceDeliveries: [{ seq: 1, mode: 'shout' }] }).success).toBe(false);
 
     await link.completeAttempt({ taskId: 'task_1', fencingToken: 4, outcome: 'succeeded', reason: 'once_completed', message: null });
     expect(seen.at(-1)).toMatchObject({ url: '/api/v1/leases/task_1/complete', body: { outcome: 'succeeded' } });

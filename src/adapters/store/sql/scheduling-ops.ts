@@ -12,6 +12,7 @@ import { parseJson } from './json.js';
 import { toNum } from './numbers.js';
 import type { Db, SqlContext } from './sql-context.js';
 import { saveTask, taskFromRow, type StoredTask } from './task-row.js';
+import { taskRequirements } from '../../../core/scheduler/task-requirements.js';
 
 export async function loadSchedulerSnapshot(
   ctx: SqlContext,
@@ -50,7 +51,7 @@ export async function loadSchedulerSnapshot(
     }),
     tasks: taskRows.map((r) => ({
       id: r.id,
-      requires: withAgent(parseJson<string[]>(r.requires, 'tasks.requires'), r.agent),
+      requires: taskRequirements(parseJson<string[]>(r.requires, 'tasks.requires'), r.agent),
       priority: toNum(r.priority),
       createdAt: toNum(r.created_at),
       notBefore: toNum(r.not_before),
@@ -137,7 +138,8 @@ function rejection(task: Task | undefined, node: NodeRow | undefined, used: numb
   if (node.scheduling !== 'active') return `node_${node.scheduling}`;
   if (used >= toNum(node.slots)) return 'no_free_slot';
   const caps = new Set(parseJson<string[]>(node.capabilities, 'nodes.capabilities'));
-  if (!task.spec.requires.every((c) => caps.has(c))) return 'node_incapable';
+  // re-checked with the agent the task has now (a resleeve may have changed it since the snapshot)
+  if (!taskRequirements(task.spec.requires, task.spec.agent).every((c) => caps.has(c))) return 'node_incapable';
   return null;
 }
 
@@ -169,12 +171,4 @@ export async function recordUnplaced(
     await insertEvents(tx, events, input.nowMs);
     return events.length;
   });
-}
-
-/**
- * An AI agent's task needs a node that has that agent (nodes advertise their agents as
- * capabilities). `shell` and `script` need nothing: every node can run them.
- */
-function withAgent(requires: string[], agent: string): string[] {
-  return agent === 'shell' || agent === 'script' || requires.includes(agent) ? requires : [...requires, agent];
 }

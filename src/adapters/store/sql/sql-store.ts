@@ -109,6 +109,10 @@ export abstract class SqlStore implements Store {
     return usage.listBudgets(this.ctx.db);
   }
 
+  listTaskProjects(input: { limit: number }): Promise<string[]> {
+    return usage.listTaskProjects(this.ctx.db, input.limit);
+  }
+
   spendOn(day: string): Promise<ReadonlyMap<string, Spend>> {
     return usage.spendOn(this.ctx.db, day);
   }

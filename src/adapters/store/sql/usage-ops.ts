@@ -66,6 +66,12 @@ export async function listBudgets(db: Db): Promise<DailyBudget[]> {
   return rows.map((r) => ({ project: r.project, dailyUsd: r.daily_usd === null ? null : Number(r.daily_usd), dailyTokens: toNumOrNull(r.daily_tokens) }));
 }
 
+/** Distinct projects of tasks, ascending (the `tasks_project_idx` index serves it). */
+export async function listTaskProjects(db: Db, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('tasks').select('project').distinct().orderBy('project').limit(limit).execute();
+  return rows.map((r) => r.project);
+}
+
 /** Spend per project on `day`. */
 export async function spendOn(db: Db, day: string): Promise<Map<string, Spend>> {
   const rows = await db

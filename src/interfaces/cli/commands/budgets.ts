@@ -50,7 +50,7 @@ export function registerBudgetCommands(program: Command, ctx: CommandContext): v
 
   projects
     .command('list')
-    .description("projects with a budget or spend today")
+    .description("projects that have tasks, a budget or spend today")
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const page = await (await ctx.client(cmd)).request('GET', '/api/v1/projects', { query: { limit: 1000 }, schema: ProjectPage });

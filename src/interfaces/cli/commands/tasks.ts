@@ -1,4 +1,5 @@
 /** `cortical tasks …`: list, inspect and control tasks. */
+import { formatGuidance, formatIterationCosts, loadGuidance, loadIterationCosts } from '../task-extras.js';
 import type { Command } from 'commander';
 import { TASK_STATES } from '../../../core/task.js';
 import type { TaskDto } from '../../../contract/task-schemas.js';
@@ -43,12 +44,13 @@ export function registerTasksCommands(program: Command, ctx: CommandContext): vo
     .option('--state <states>', `comma-separated states (${TASK_STATES.join(', ')})`)
     .option('--node <id>', 'only tasks on this node')
     .option('--agent <name>', 'only tasks of this agent')
+    .option('--project <name>', 'only tasks of this project')
     .option('--limit <n>', 'page size (1-500)', intInRange(1, 500, 'a whole number'))
     .option('--all', 'follow cursors and list every match')
     .option('--json', 'print JSON ({items, nextCursor})')
     .action(
       async (
-        o: { state?: string; node?: string; agent?: string; limit?: number; all?: boolean; json?: boolean },
+        o: { state?: string; node?: string; agent?: string; project?: string; limit?: number; all?: boolean; json?: boolean },
         cmd: Command,
       ) => {
         const state = o.state === undefined ? undefined : stateList(o.state);
@@ -57,7 +59,7 @@ export function registerTasksCommands(program: Command, ctx: CommandContext): vo
         let cursor: string | undefined;
         let nextCursor: string | null = null;
         for (let page = 0; page < MAX_PAGES; page++) {
-          const res = await client.listTasks({ state, node: o.node, agent: o.agent, limit: o.limit, cursor });
+          const res = await client.listTasks({ state, node: o.node, agent: o.agent, project: o.project, limit: o.limit, cursor });
           items.push(...res.items);
           nextCursor = res.nextCursor;
           if (!o.all || nextCursor === null) break;
@@ -79,9 +81,16 @@ export function registerTasksCommands(program: Command, ctx: CommandContext): vo
     .argument('<id>', 'task id')
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
-      const task = await (await ctx.client(cmd)).getTask(id);
-      if (o.json) printJson(io, task);
-      else out(io, formatTaskDetails(task, nowMs(io)));
+      const client = await ctx.client(cmd);
+      const task = await client.getTask(id);
+      if (o.json) {
+        printJson(io, task);
+        return;
+      }
+      out(io, formatTaskDetails(task, nowMs(io)));
+      const [costs, guidance] = await Promise.all([task.usage.iterations > 0 ? loadIterationCosts(client, id) : null, loadGuidance(client, id)]);
+      if (costs !== null && costs.length > 0) out(io, formatIterationCosts(costs));
+      if (guidance !== null && guidance.length > 0) out(io, formatGuidance(guidance));
     });
 
   tasks

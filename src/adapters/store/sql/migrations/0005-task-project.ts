@@ -9,7 +9,7 @@ export function taskProjectMigration(): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('tasks').addColumn('project', 'text', (c) => c.notNull().defaultTo('default')).execute();
-      await backfill(db as Kysely<BackfillDb>);
+      await backfill(db);
       await db.schema.createIndex('tasks_project_idx').on('tasks').columns(['project', 'created_at desc', 'id desc']).execute();
     },
     async down(db: Kysely<unknown>): Promise<void> {
