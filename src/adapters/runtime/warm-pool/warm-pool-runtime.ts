@@ -37,6 +37,7 @@ export class WarmPoolRuntime implements Runtime {
     if (!this.pool.isOpen) return 'pool_closed';
     if (sandbox.network.mode === 'allowlist') return 'network_allowlist';
     if ((spec.readOnlyPaths ?? []).length > 0) return 'read_only_paths';
+    if (spec.keepStdinOpen === true) return 'live_stdin';
     if (!exportableNames(spec.env)) return 'env_names';
     const dirs = [...new Set([spec.cwd, ...(spec.writablePaths ?? [])].map((p) => resolve(p)))];
     const moves: { index: number; original: string }[] = [];

@@ -18,6 +18,8 @@ export const FALLBACK_REASONS = [
   'network_allowlist',
   /** Read-only paths cannot be mounted into a running sandbox. */
   'read_only_paths',
+  /** Stdin kept open for live input: a warm entry's stdin is handed over and closed. */
+  'live_stdin',
   /** The working directory or a writable path is not a direct child of an anchor. */
   'outside_anchors',
   /** HOME is neither in the workspace nor in a writable path (cold gives it a private tmpfs). */
