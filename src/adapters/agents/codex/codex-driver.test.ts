@@ -153,10 +153,11 @@ describe.skipIf(skip !== null)(`CodexDriver with the real CLI${skip === null ? '
       const port = (refusing.address() as AddressInfo).port;
       onTestFinished(() => new Promise<void>((r) => refusing.close(() => r())));
       const started = Date.now();
+      const place = kit.makeWorkspace();
       const run = await driver.startIteration({
-        ...input('Create hello.txt'),
+        ...input('Create hello.txt', { place }),
         endpoints: codexKit.endpoints(`http://127.0.0.1:${port}`, KEY),
-        sleeve: kit.sleeve([`127.0.0.1:${port}`]),
+        sleeve: kit.sleeve([`127.0.0.1:${port}`], { writablePaths: [place.homePath] }),
       });
       const { events, exit } = await drain(run);
       expect(ofKind(events, 'error').map((e) => [e.reason, e.fatal])).toEqual([['agent_error', true]]);
