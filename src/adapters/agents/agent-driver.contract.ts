@@ -140,7 +140,8 @@ export function agentDriverContract(name: string, kit: DriverKit, opts: { readon
     );
 
     it('reports its version', async () => {
-      const found = await driver.detect?.(sleeves.baseEnv('/nonexistent'));
+      // a HOME of its own: a CLI may write its config there even for --version
+      const found = await driver.detect?.(sleeves.baseEnv(sleeves.makeWorkspace().homePath));
       expect(found?.version).toMatch(/\d+\.\d+/);
     }, 30_000);
 

@@ -89,7 +89,7 @@ describe('aider driver (degraded) with a FAKE aider program', () => {
   }, 30_000);
 
   it('detect() runs --version; a missing program is null', async () => {
-    expect(await driver.detect(sleeves.baseEnv('/nonexistent'))).toEqual({ version: '0.86.1' });
+    expect(await driver.detect(sleeves.baseEnv(sleeves.makeWorkspace().homePath))).toEqual({ version: '0.86.1' });
     expect(await new AiderDriver({ bin: '/nonexistent/aider' }).detect({ PATH: '/usr/bin:/bin' })).toBeNull();
   }, 30_000);
 

@@ -186,7 +186,7 @@ describe.skipIf(skip !== null)(`claude driver with the real CLI${skip === null ?
   );
 
   it('reports its version and null for a missing binary', async () => {
-    expect((await driver.detect(kit.baseEnv('/nonexistent')))?.version).toBe('2.1.330');
+    expect((await driver.detect(kit.baseEnv(kit.makeWorkspace().homePath)))?.version).toBe('2.1.330');
     expect(await new ClaudeDriver({ bin: '/nonexistent/claude' }).detect({ PATH: '/usr/bin' })).toBeNull();
   }, 30_000);
 });

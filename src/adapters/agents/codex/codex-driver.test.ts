@@ -265,7 +265,7 @@ describe.skipIf(skip !== null)(`CodexDriver with the real CLI${skip === null ? '
   );
 
   it('detects the installed version; a missing binary is null', async () => {
-    expect(await driver.detect(kit.baseEnv('/nonexistent'))).toEqual({ version: '0.169.0' });
+    expect(await driver.detect(kit.baseEnv(kit.makeWorkspace().homePath))).toEqual({ version: '0.169.0' });
     expect(await new CodexDriver({ bin: '/nonexistent/codex' }).detect(kit.baseEnv('/nonexistent'))).toBeNull();
   });
 });
