@@ -7,6 +7,7 @@ import { REASON_CODES, TASK_DESIRES } from '../core/task.js';
 import { NodeCommandSchema } from './node-command-schemas.js';
 import { GuidanceSchema, TaskSchema, TaskUsageSchema } from './task-schemas.js';
 import { GUIDANCE_DELIVERIES } from '../core/ports/agent-driver.js';
+import { WorkspaceDiffSchema } from './diff-schemas.js';
 
 const capability = z
   .string()
@@ -115,7 +116,8 @@ export const LeaseProgressRequest = z.strictObject({
         iteration: z.number().int().nonnegative(),
         kind: z.enum(['started', 'finished', 'usage', 'snapshot', 'agent']),
         at: z.number(),
-        data: z.record(z.string(), z.unknown()),
+        /** `diff` (with `finished`): the iteration's workspace diff; null when it could not be computed. */
+        data: z.looseObject({ diff: WorkspaceDiffSchema.nullable().optional() }),
       }),
     )
     .max(1000)
@@ -191,6 +193,17 @@ export const StatusResponse = z.object({
   killSwitch: KillSwitchSchema,
   tasks: z.record(z.string(), z.number()),
   nodes: z.object({ total: z.number(), ready: z.number(), lost: z.number(), freeSlots: z.number() }),
+  /** Tasks that ended and spend of the current UTC day. */
+  today: z.object({
+    date: z.string(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+    usd: z.number(),
+    tokens: z.number().int(),
+  }),
+  /** Dollars spent in the last 60 minutes (from the hourly roll-up). */
+  burnRateUsdPerHour: z.number(),
 });
 
 export const ErrorResponse = z.object({

@@ -10,6 +10,7 @@ export const routes = {
   taskEvents: (id: string) => `${API_PREFIX}/tasks/${encodeURIComponent(id)}/events`,
   taskLogs: (id: string) => `${API_PREFIX}/tasks/${encodeURIComponent(id)}/logs`,
   taskGuidance: (id: string) => `${API_PREFIX}/tasks/${encodeURIComponent(id)}/guidance`,
+  taskDiff: (id: string) => `${API_PREFIX}/tasks/${encodeURIComponent(id)}/diff`,
   taskControl: (id: string, action: 'pause' | 'resume' | 'stop' | 'guide' | 'resleeve') =>
     `${API_PREFIX}/tasks/${encodeURIComponent(id)}/${action}`,
   nodes: `${API_PREFIX}/nodes`,
@@ -30,6 +31,7 @@ export const routes = {
   killswitch: `${API_PREFIX}/killswitch`,
   events: `${API_PREFIX}/events`,
   tokens: `${API_PREFIX}/tokens`,
+  plans: `${API_PREFIX}/plans`,
 } as const;
 
 /**

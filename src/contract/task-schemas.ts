@@ -176,6 +176,8 @@ export const TaskListQuery = z.strictObject({
   agent: z.string().optional(),
   /** Only tasks of this project. */
   project: ProjectName.optional(),
+  /** Case-insensitive text search in the task's id and prompt. */
+  q: z.string().max(200, 'q: at most 200 characters').optional(),
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });

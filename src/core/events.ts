@@ -35,6 +35,8 @@ export const EVENT_TYPES = [
   'budget.changed', // a project's or the fleet's daily budget was set or cleared
   'token.created',
   'token.revoked',
+  'plan.refused', // the request planner's policy refused a request (preview or submit)
+  'plan.submitted', // a planned request became a task
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

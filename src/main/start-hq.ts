@@ -4,6 +4,7 @@ import { mkdir, writeFile, chmod, access } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { MemoryBus } from '../adapters/bus/memory/memory-bus.js';
 import { SystemClock } from '../adapters/clock/system/system-clock.js';
@@ -15,6 +16,9 @@ import { Hq } from '../services/hq/hq.js';
 import type { HqConfig } from '../services/hq/hq-config.js';
 import type { EnvConfig } from './config.js';
 import { VERSION } from './config.js';
+import { endpointsFromEnv } from '../core/model-endpoints.js';
+import { OpenAiCompatiblePlanner } from '../adapters/planner/llm/llm-planner.js';
+import { DEFAULT_PLANNER_CONFIG } from '../services/hq/planner-config.js';
 
 export interface RunningHq {
   readonly hq: Hq;
@@ -28,6 +32,8 @@ export interface RunningHq {
 }
 
 export const ADMIN_TOKEN_FILE = 'admin.token';
+/** The dashboard's build output in this installation (`npm run build:web`). */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 export const DATABASE_FILE = 'cortical.db';
 
 export function hqConfigFromEnv(env: EnvConfig): Partial<HqConfig> {
@@ -48,6 +54,10 @@ export async function startHq(opts: {
   port: number;
   env: EnvConfig;
   logger: Logger;
+  /** Raw environment for the request planner's CORTICAL_LLM_* settings; default process.env. */
+  llmEnv?: Readonly<Record<string, string | undefined>>;
+  /** The built dashboard served at `/`; default: this installation's `web/dist`. */
+  webRoot?: string;
 }): Promise<RunningHq> {
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const store = await SqliteStore.create(join(opts.dataDir, DATABASE_FILE));
@@ -60,6 +70,7 @@ export async function startHq(opts: {
     ids: new RandomIds(() => clock.nowMs()),
     logger: opts.logger,
     config: hqConfigFromEnv(opts.env),
+    llmPlanner: llmPlannerFromEnv(opts.llmEnv ?? process.env, opts.logger),
   });
 
   const tokenFile = join(opts.dataDir, ADMIN_TOKEN_FILE);
@@ -71,7 +82,7 @@ export async function startHq(opts: {
     opts.logger.warn({ tokenFile }, 'admin token file is missing; use an existing admin token');
   }
 
-  const app = createApiApp(hq, { gitHost: new ProcessGitHost() });
+  const app = createApiApp(hq, { gitHost: new ProcessGitHost(), webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolve(s as Server));
     (s as Server).once('error', reject);
@@ -104,6 +115,22 @@ export async function startHq(opts: {
       await store.close();
     },
   };
+}
+
+/**
+ * The request planner's language model: the OpenAI-compatible endpoint of CORTICAL_LLM_BASE_URL /
+ * CORTICAL_LLM_API_KEY / CORTICAL_LLM_MODEL; none (rules only) without a base URL and a model, or
+ * with CORTICAL_PLANNER=rules.
+ */
+export function llmPlannerFromEnv(env: Readonly<Record<string, string | undefined>>, logger: Logger): OpenAiCompatiblePlanner | null {
+  const endpoint = endpointsFromEnv(env).openaiCompatible;
+  if (endpoint === null || env.CORTICAL_PLANNER?.trim() === 'rules') return null;
+  if (endpoint.defaultModel === null) {
+    logger.warn({ baseUrl: endpoint.baseUrl }, 'request planner: CORTICAL_LLM_BASE_URL is set but CORTICAL_LLM_MODEL is not; planning with rules only');
+    return null;
+  }
+  logger.info({ baseUrl: endpoint.baseUrl, model: endpoint.defaultModel, key: endpoint.apiKey === 'none' ? 'none' : 'set' }, 'request planner: LLM mode');
+  return new OpenAiCompatiblePlanner({ endpoint, timeoutMs: DEFAULT_PLANNER_CONFIG.llmTimeoutMs });
 }
 
 async function exists(path: string): Promise<boolean> {

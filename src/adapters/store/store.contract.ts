@@ -13,6 +13,8 @@ import { taskContract } from './contract/task-contract.js';
 import { usageBudgetContract } from './contract/usage-budget-contract.js';
 import { usageRollupContract } from './contract/usage-rollup-contract.js';
 import { resleeveProjectContract } from './contract/resleeve-project-contract.js';
+import { taskEventsNewestContract } from './contract/task-events-newest-contract.js';
+import { dashboardContract } from './contract/dashboard-contract.js';
 
 /**
  * The contract every Store passes (SQLite and PostgreSQL run the same suite). `makeStore` returns
@@ -46,6 +48,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     leaseContract(env);
     reaperControlContract(env);
     eventsLogsContract(env);
+    taskEventsNewestContract(env);
+    dashboardContract(env);
     nodeTokenContract(env);
     nodeCommandContract(env);
   });

@@ -118,6 +118,20 @@ export interface Store {
   // ---- events and logs -----------------------------------------------------------------------
   /** Events with seq > afterSeq, ascending, at most `limit`. */
   readEvents(input: { afterSeq: number; limit: number; taskId?: string | undefined; types?: readonly EventType[] | undefined }): Promise<readonly StoredEvent[]>;
+  /**
+   * One task's events of the given types with seq < beforeSeq (no bound when absent), newest
+   * first, at most `limit`.
+   */
+  readTaskEventsNewestFirst(input: { taskId: string; types: readonly EventType[]; beforeSeq?: number | undefined; limit: number }): Promise<readonly StoredEvent[]>;
+  /**
+   * Events of the given types (fleet-wide) with seq < `beforeSeq`, newest first, at most `limit`;
+   * the audit log pages backwards with it. Cost bounded by types × limit rows.
+   */
+  readEventsNewestFirst(input: { types: readonly EventType[]; beforeSeq?: number | undefined; limit: number }): Promise<readonly StoredEvent[]>;
+  /** The fleet's spend per hour between two times, oldest first; hours without spend are absent. */
+  usageHourly(input: { sinceMs: number; untilMs: number }): Promise<readonly HourlySpend[]>;
+  /** Tasks that ended (succeeded, failed, cancelled) at or after `sinceMs`, by final state. */
+  countFinishedSince(sinceMs: number): Promise<FinishedCounts>;
   /** Highest seq written so far (0 when none). */
   lastEventSeq(): Promise<number>;
   /** Append events outside another operation (e.g. audit of a rejected request). */
@@ -187,6 +201,19 @@ export interface Store {
   workspaceNodeOf(taskId: string): Promise<string | null>;
 }
 
+/** Spend of one hour (`hour`: epoch ms of its start). */
+export interface HourlySpend {
+  readonly hour: number;
+  readonly usd: number;
+  readonly tokens: number;
+}
+
+export interface FinishedCounts {
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
 export interface NewNodeCommand {
   readonly id: string;
   readonly nodeId: string;
@@ -215,6 +242,8 @@ export interface TaskFilter {
   readonly project?: string | undefined;
   /** Label key=value pairs, all must match. */
   readonly labels?: Readonly<Record<string, string>> | undefined;
+  /** Case-insensitive substring of the task's id or prompt (the prompt's first 2,000 characters). */
+  readonly text?: string | undefined;
 }
 
 export interface LeaseClaimInput {

@@ -1,4 +1,5 @@
 import type { RepoSource } from '../task.js';
+import type { DiffLimits, WorkspaceDiff } from '../workspace-diff.js';
 
 /**
  * The workspace port: where a task's iterations run. With a repository it is a clone of its own
@@ -66,6 +67,14 @@ export interface Workspaces {
    * means the iteration changed nothing.
    */
   fingerprint(workspacePath: string): Promise<string>;
+  /**
+   * Records the working tree as it is now (every file that is not ignored, `.cstack/` left out)
+   * as a git tree object and returns its id. Changes nothing in the workspace, its git index,
+   * HEAD or any ref (only objects are added to the workspace's object store).
+   */
+  captureTree(workspacePath: string): Promise<string>;
+  /** What changed from tree `before` to tree `after` (both from `captureTree` of this workspace). */
+  diffTrees(workspacePath: string, before: string, after: string, limits: DiffLimits): Promise<WorkspaceDiff>;
   /**
    * Records that the task ended for good (`.cstack/FINISHED`), so workspace GC may collect the
    * workspace after its retention period. `prepare` clears it when a workspace is reused.

@@ -26,7 +26,7 @@ export function registerAdminRoutes(app: OpenAPIHono<ApiEnv>, hq: Hq): void {
     }),
     async (c) => {
       const s = await hq.status.status();
-      return c.json({ ...s, killSwitch: { ...s.killSwitch }, tasks: { ...s.tasks }, nodes: { ...s.nodes } }, 200);
+      return c.json({ ...s, killSwitch: { ...s.killSwitch }, tasks: { ...s.tasks }, nodes: { ...s.nodes }, today: { ...s.today } }, 200);
     },
   );
 

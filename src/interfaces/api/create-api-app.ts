@@ -2,6 +2,8 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Hq } from '../../services/hq/hq.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerBudgetRoutes } from './budget-routes.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
+import { registerDiffRoutes } from './diff-routes.js';
 import type { ApiEnv } from './api-env.js';
 import { createErrorHandler, notFoundHandler } from './error-mapper.js';
 import { registerEventRoutes } from './event-routes.js';
@@ -9,10 +11,12 @@ import { registerGitRoutes } from './git-routes.js';
 import type { GitHost } from '../../core/ports/git-host.js';
 import { registerLeaseRoutes } from './lease-routes.js';
 import { registerNodeRoutes } from './node-routes.js';
+import { registerPlanRoutes } from './plan-routes.js';
 import { jsonContent } from './openapi-helpers.js';
 import { registerSnapshotRoutes } from './snapshot-routes.js';
 import { registerTaskRoutes } from './task-routes.js';
 import { createValidationHook } from './validation-hook.js';
+import { registerStaticWeb } from '../web/static-web.js';
 
 const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() });
 
@@ -23,6 +27,8 @@ const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() }
 export interface ApiAppOptions {
   /** Serves tasks' repositories over git smart HTTP (clone, fetch, push through HQ). */
   readonly gitHost?: GitHost | undefined;
+  /** The built web dashboard (`web/dist`), served at `/`; absent = API only. */
+  readonly webRoot?: string | undefined;
 }
 
 export function createApiApp(hq: Hq, options: ApiAppOptions = {}): OpenAPIHono<ApiEnv> {
@@ -52,14 +58,18 @@ export function createApiApp(hq: Hq, options: ApiAppOptions = {}): OpenAPIHono<A
 
   registerTaskRoutes(app, hq);
   registerSnapshotRoutes(app, hq);
+  registerDiffRoutes(app, hq);
   registerNodeRoutes(app, hq);
   registerLeaseRoutes(app, hq);
   registerAdminRoutes(app, hq);
   registerBudgetRoutes(app, hq);
+  registerDashboardRoutes(app, hq);
   registerEventRoutes(app, hq);
+  registerPlanRoutes(app, hq);
   if (options.gitHost !== undefined) registerGitRoutes(app, hq, options.gitHost);
 
   indexRequestSchemas(app, schemas);
+  if (options.webRoot !== undefined) registerStaticWeb(app, options.webRoot);
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

@@ -66,7 +66,7 @@ export function registerTaskRoutes(app: OpenAPIHono<ApiEnv>, hq: Hq): void {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const page = await hq.tasks.list({ states: q.state, nodeId: q.node, agent: q.agent, project: q.project, cursor: q.cursor, limit: q.limit });
+      const page = await hq.tasks.list({ states: q.state, nodeId: q.node, agent: q.agent, project: q.project, text: q.q, cursor: q.cursor, limit: q.limit });
       return c.json({ items: page.items.map(toTaskDto), nextCursor: page.nextCursor }, 200);
     },
   );

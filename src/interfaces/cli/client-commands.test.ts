@@ -392,6 +392,8 @@ describe('nodes, killswitch, status, token', () => {
       killSwitch: { on: false, reason: null, changedAt: null, changedBy: null },
       tasks: { queued: 2, running: 1, succeeded: 10 },
       nodes: { total: 3, ready: 2, lost: 1, freeSlots: 3 },
+      today: { date: '2026-11-21', succeeded: 10, failed: 2, cancelled: 0, usd: 3.5, tokens: 1200 },
+      burnRateUsdPerHour: 0.75,
     };
     hq.on('GET', '/api/v1/status', { json: s });
     const r = await cli('status');
@@ -399,6 +401,7 @@ describe('nodes, killswitch, status, token', () => {
     expect(r.out).toMatch(/^kill switch:\s+off$/m);
     expect(r.out).toMatch(/^tasks:\s+queued 2, running 1, succeeded 10$/m);
     expect(r.out).toMatch(/^nodes:\s+2 ready, 1 lost \(3 total\), 3 free slots$/m);
+    expect(r.out).toMatch(/^today:\s+10 succeeded, 2 failed, \$3\.50 spent, burn rate \$0\.75\/h \(2026-11-21 UTC\)$/m);
     expect(JSON.parse((await cli('status', '--json')).out)).toEqual({ hq: hq.url, ...s });
   });
 

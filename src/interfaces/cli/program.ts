@@ -12,6 +12,7 @@ import { registerBudgetCommands } from './commands/budgets.js';
 import { registerKillSwitchCommands } from './commands/killswitch.js';
 import { registerNodesCommands } from './commands/nodes.js';
 import { registerNodesGcCommand } from './commands/nodes-gc.js';
+import { registerPlanCommand } from './commands/plan.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerServerCommands } from './commands/servers.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -25,7 +26,7 @@ Client settings (per setting, first found wins):
   --hq URL / --token TOKEN  >  $CORTICAL_HQ / $CORTICAL_TOKEN  >  <data-dir>/context.json from \`cortical up\`
   (data dir: $CORTICAL_HOME or ~/.cortical)
 
-Exit codes: 0 ok; 1 error, or a waited-for task did not succeed; 2 usage error; 130 interrupted.`;
+Exit codes: 0 ok; 1 error, or a waited-for task did not succeed; 2 usage error; 3 request refused by the planner's policy (plan); 130 interrupted.`;
 
 /** Builds the command tree; actions record their exit code in `ctx`. */
 function build(io: CliIo, runners: ServerRunners, ctx: CommandContext): Command {
@@ -46,6 +47,7 @@ function build(io: CliIo, runners: ServerRunners, ctx: CommandContext): Command 
 
   registerServerCommands(program, ctx, runners);
   registerRunCommand(program, ctx);
+  registerPlanCommand(program, ctx);
   registerTasksCommands(program, ctx);
   registerNodesCommands(program, ctx);
   registerNodesGcCommand(program, ctx, runners);

@@ -1,3 +1,5 @@
+import { DEFAULT_PLANNER_CONFIG, resolvePlannerConfig, type PlannerConfig } from './planner-config.js';
+
 /** HQ settings. Every value has a default; tests override the timings with short ones. */
 export interface HqConfig {
   /** How long a granted or renewed lease lasts. */
@@ -24,6 +26,8 @@ export interface HqConfig {
   readonly version: string;
   /** Lifetime of a lease-scoped task credential (at most 15 minutes); renewed with the lease. */
   readonly taskCredentialTtlMs: number;
+  /** The request planner: plan defaults, allowed agents and guardrail maxima (`POST /api/v1/plans`). */
+  readonly planner: PlannerConfig;
 }
 
 /** The longest a task credential may live. */
@@ -42,12 +46,13 @@ export const DEFAULT_HQ_CONFIG: HqConfig = {
   eventPollIntervalMs: 1_000,
   version: '0.0.0',
   taskCredentialTtlMs: 10 * 60 * 1000,
+  planner: DEFAULT_PLANNER_CONFIG,
 };
 
 /** Fill unset values with defaults and reject nonsensical ones. */
 export function resolveHqConfig(partial: Partial<HqConfig> = {}): HqConfig {
-  const config: HqConfig = { ...DEFAULT_HQ_CONFIG, ...stripUndefined(partial) };
-  const positive: (keyof HqConfig)[] = [
+  const config: HqConfig = { ...DEFAULT_HQ_CONFIG, ...stripUndefined(partial), planner: resolvePlannerConfig(partial.planner) };
+  const positive: Exclude<keyof HqConfig, 'planner'>[] = [
     'leaseTtlMs',
     'heartbeatIntervalMs',
     'nodeLostAfterMs',

@@ -6,7 +6,9 @@ import type { Store } from '../../core/ports/store.js';
 import type { Runnable } from '../../core/runnable.js';
 import type { Task } from '../../core/task.js';
 import type { TaskCreateParsed } from '../../contract/task-schemas.js';
+import { AuditService } from './audit-service.js';
 import { AuthService } from './auth-service.js';
+import { DashboardService } from './dashboard-service.js';
 import { EventFeed } from './event-feed.js';
 import { resolveHqConfig, type HqConfig } from './hq-config.js';
 import type { HqDeps } from './hq-deps.js';
@@ -22,6 +24,8 @@ import { BudgetService } from './budget-service.js';
 import { TaskQueries } from './task-queries.js';
 import { TaskCredentials } from './task-credentials.js';
 import { WorkspaceCommands } from './workspace-commands.js';
+import { PlanService } from './plan-service.js';
+import type { LlmPlanner } from '../../core/ports/planner.js';
 
 export interface HqOptions {
   readonly store: Store;
@@ -30,6 +34,8 @@ export interface HqOptions {
   readonly ids: IdGenerator;
   readonly logger: Logger;
   readonly config?: Partial<HqConfig> | undefined;
+  /** The request planner's language model; absent or null: plans come from the rules alone. */
+  readonly llmPlanner?: LlmPlanner | null | undefined;
 }
 
 /**
@@ -48,10 +54,13 @@ export class Hq implements Runnable {
   readonly leases: LeaseService;
   readonly killSwitch: KillSwitchService;
   readonly status: StatusService;
+  readonly audit: AuditService;
+  readonly dashboard: DashboardService;
   readonly events: EventFeed;
   readonly scheduler: SchedulerLoop;
   readonly reaper: LeaseReaper;
   readonly workspaceCommands: WorkspaceCommands;
+  readonly plans: PlanService;
 
   constructor(options: HqOptions) {
     this.config = resolveHqConfig(options.config);
@@ -71,11 +80,14 @@ export class Hq implements Runnable {
     this.nodes = new NodeRegistry(this.deps, this.auth);
     this.leases = new LeaseService(this.deps, this.taskCredentials);
     this.killSwitch = new KillSwitchService(this.deps);
-    this.status = new StatusService(this.deps);
+    this.dashboard = new DashboardService(this.deps);
+    this.status = new StatusService(this.deps, this.dashboard);
+    this.audit = new AuditService(this.deps);
     this.events = new EventFeed(this.deps);
     this.scheduler = new SchedulerLoop(this.deps);
     this.reaper = new LeaseReaper(this.deps);
     this.workspaceCommands = new WorkspaceCommands(this.deps);
+    this.plans = new PlanService(this.deps, options.llmPlanner ?? null);
   }
 
   submitTask(request: TaskCreateParsed, actor: string): Promise<Task> {

@@ -2,6 +2,7 @@ import { freeSlots, type FleetNode } from '../../core/node.js';
 import { MAX_PAGE_LIMIT } from '../../core/page.js';
 import type { KillSwitch } from '../../core/ports/store.js';
 import type { TaskState } from '../../core/task.js';
+import type { DashboardService, TodayFigures } from './dashboard-service.js';
 import type { HqDeps } from './hq-deps.js';
 
 export interface HqStatus {
@@ -9,17 +10,26 @@ export interface HqStatus {
   readonly killSwitch: KillSwitch;
   readonly tasks: Readonly<Record<TaskState, number>>;
   readonly nodes: { readonly total: number; readonly ready: number; readonly lost: number; readonly freeSlots: number };
+  /** Tasks ended and spend of the current UTC day. */
+  readonly today: TodayFigures;
+  /** Spend in the last 60 minutes. */
+  readonly burnRateUsdPerHour: number;
 }
 
 /** Counts for `cortical status`. */
 export class StatusService {
-  constructor(private readonly deps: HqDeps) {}
+  constructor(
+    private readonly deps: HqDeps,
+    private readonly dashboard: DashboardService,
+  ) {}
 
   async status(): Promise<HqStatus> {
-    const [killSwitch, tasks, nodes] = await Promise.all([
+    const [killSwitch, tasks, nodes, today, burnRateUsdPerHour] = await Promise.all([
       this.deps.store.getKillSwitch(),
       this.deps.store.countTasksByState(),
       this.allNodes(),
+      this.dashboard.today(),
+      this.dashboard.burnRateUsdPerHour(),
     ]);
     let ready = 0;
     let lost = 0;
@@ -37,6 +47,8 @@ export class StatusService {
       killSwitch,
       tasks,
       nodes: { total: nodes.length, ready, lost, freeSlots: free },
+      today,
+      burnRateUsdPerHour,
     };
   }
 

@@ -6,6 +6,7 @@ import { NO_ENDPOINTS, redactKeys } from '../../core/model-endpoints.js';
 import { agentChainOf, sleeveOptionsFor, type AgentChain, type AgentChoice } from './agent-choice.js';
 import { GuidanceCourier } from './guidance-courier.js';
 import { IterationTally } from './iteration-tally.js';
+import { IterationDiff } from './iteration-diff.js';
 import type { PreparedWorkspace, WorkspaceRequest } from '../../core/ports/workspace.js';
 import type { TaskCredential } from '../../core/ports/hq-link.js';
 import type { Runnable } from '../../core/runnable.js';
@@ -253,6 +254,7 @@ export class LoopRunner implements Runnable {
     const guidance = this.courier.undelivered(this.controls.pendingGuidance);
     if (guidance.length > 0) await this.deps.workspaces.recordGuidance(ws.path, guidance);
     const fingerprintBefore = await this.deps.workspaces.fingerprint(ws.path);
+    const diffs = await IterationDiff.before(this.deps.workspaces, ws.path, (text) => this.system(iteration, text));
     const deadlineMs = iterationDeadlineMs(limits, this.progress());
     const totalBinds = limits.timeoutMs !== null && (limits.iterationTimeoutMs === null || deadlineMs !== limits.iterationTimeoutMs);
     const base = this.usage;
@@ -326,6 +328,7 @@ export class LoopRunner implements Runnable {
         ? await runUntilCheck({ ...this.deps, sleeve: this.sleeveOptions(ws, null), command: this.task.spec.until, ws, iteration, outbox: this.outbox, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.grace() })
         : null;
     const changed = (await this.deps.workspaces.fingerprint(ws.path)) !== fingerprintBefore;
+    const diff = await diffs.after();
     this.unchangedStreak = changed ? 0 : this.unchangedStreak + 1;
     if (ws.branch !== null) await this.publish(ws, iteration);
     const outcome: IterationOutcome = { exitCode: exit.exitCode, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed };
@@ -338,7 +341,7 @@ export class LoopRunner implements Runnable {
       iteration,
       kind: 'finished',
       at: now,
-      data: { exitCode: exit.exitCode, signal: exit.signal, sleeveEnd: exit.reason ?? null, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed, verdict: verdict.action, reason: verdict.action === 'continue' ? null : verdict.reason },
+      data: { exitCode: exit.exitCode, signal: exit.signal, sleeveEnd: exit.reason ?? null, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed, verdict: verdict.action, reason: verdict.action === 'continue' ? null : verdict.reason, diff },
     });
     this.outbox.update(this.progressState());
     void this.outbox.flushSoon();

@@ -32,6 +32,8 @@ export interface TasksTable {
   agent: string;
   /** The spec's project (`default` when it names none), for lists filtered by project. */
   project: Generated<string>;
+  /** Lower-cased id and prompt for the list's text search (`taskSearchText`). */
+  search_text: Generated<string>;
   requires: string;
   created_at: Int8;
   updated_at: Int8;
@@ -61,6 +63,14 @@ export interface UsageDailyTable {
   day: string;
   project: string;
   node_id: string;
+  tokens_in: Int8;
+  tokens_out: Int8;
+  usd: number;
+}
+
+/** Spend of the whole fleet per hour (`hour`: epoch ms of the hour's start). */
+export interface UsageHourlyTable {
+  hour: Int8;
   tokens_in: Int8;
   tokens_out: Int8;
   usd: number;
@@ -169,5 +179,6 @@ export interface Database {
   hq_secrets: HqSecretsTable;
   node_commands: NodeCommandsTable;
   usage_daily: UsageDailyTable;
+  usage_hourly: UsageHourlyTable;
   budgets: BudgetsTable;
 }

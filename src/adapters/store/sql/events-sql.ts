@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { EventType, NewEvent, StoredEvent } from '../../../core/events.js';
 import type { EventsTable } from './database.js';
 import { parseJson, toJson } from './json.js';
@@ -56,7 +56,11 @@ export async function readEvents(
   if (input.types !== undefined && input.types.length === 0) return [];
   let q = db.selectFrom('events').selectAll().where('seq', '>', input.afterSeq);
   if (input.taskId !== undefined) q = q.where('task_id', '=', input.taskId);
-  if (input.types !== undefined) q = q.where('type', 'in', [...input.types]);
+  if (input.types !== undefined) {
+    // With a task, compare the type as an expression so the planner keeps to events(task_id, seq)
+    // instead of walking the fleet's events of that type through events(type, seq).
+    q = input.taskId !== undefined ? q.where(sql<string>`(${sql.ref('type')} || '')`, 'in', [...input.types]) : q.where('type', 'in', [...input.types]);
+  }
   const rows = await q.orderBy('seq', 'asc').limit(boundLimit(input.limit, MAX_EVENTS_PER_READ)).execute();
   return rows.map(eventFromRow);
 }

@@ -8,6 +8,8 @@ import type { NodeCommand } from '../../../core/node-command.js';
 import type { Page, PageRequest } from '../../../core/page.js';
 import type {
   AttemptCompletion,
+  FinishedCounts,
+  HourlySpend,
   CommitResult,
   KillSwitch,
   LeaseClaimInput,
@@ -25,7 +27,9 @@ import type {
 import type { SchedulePlan, SchedulerSnapshot, UnplacedReason } from '../../../core/scheduler/scheduler-types.js';
 import type { Guidance, Task, TaskDesire, TaskSpec, TaskState } from '../../../core/task.js';
 import * as control from './control-ops.js';
+import * as dash from './dashboard-ops.js';
 import * as ev from './events-sql.js';
+import { readTaskEventsNewestFirst } from './task-events-newest.js';
 import * as ks from './killswitch-ops.js';
 import * as lease from './lease-ops.js';
 import * as logs from './log-ops.js';
@@ -139,6 +143,18 @@ export abstract class SqlStore implements Store {
     types?: readonly EventType[] | undefined;
   }): Promise<readonly StoredEvent[]> {
     return ev.readEvents(this.ctx.db, input);
+  }
+  readTaskEventsNewestFirst(input: { taskId: string; types: readonly EventType[]; beforeSeq?: number | undefined; limit: number }): Promise<readonly StoredEvent[]> {
+    return readTaskEventsNewestFirst(this.ctx.db, input);
+  }
+  readEventsNewestFirst(input: { types: readonly EventType[]; beforeSeq?: number | undefined; limit: number }): Promise<readonly StoredEvent[]> {
+    return dash.readEventsNewestFirst(this.ctx.db, input);
+  }
+  usageHourly(input: { sinceMs: number; untilMs: number }): Promise<readonly HourlySpend[]> {
+    return dash.usageHourly(this.ctx.db, input);
+  }
+  countFinishedSince(sinceMs: number): Promise<FinishedCounts> {
+    return dash.countFinishedSince(this.ctx.db, sinceMs);
   }
   lastEventSeq(): Promise<number> {
     return ev.lastEventSeq(this.ctx.db);

@@ -1,3 +1,4 @@
+import { sql, type SqlBool } from 'kysely';
 import { CorticalError } from '../../../core/errors.js';
 import type { Page, PageRequest } from '../../../core/page.js';
 import { clampLimit } from '../../../core/page.js';
@@ -6,6 +7,7 @@ import { TASK_STATES, ZERO_USAGE, type Task, type TaskSpec, type TaskState } fro
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { insertEvents } from './events-sql.js';
 import { toNum } from './numbers.js';
+import { containsPattern } from './search-text.js';
 import type { SqlContext } from './sql-context.js';
 import { findTask, insertTaskRow, taskFromRow } from './task-row.js';
 
@@ -74,6 +76,10 @@ export async function listTasks(ctx: SqlContext, filter: TaskFilter & PageReques
   if (filter.nodeId !== undefined) q = q.where('tasks.node_id', '=', filter.nodeId);
   if (filter.agent !== undefined) q = q.where('tasks.agent', '=', filter.agent);
   if (filter.project !== undefined) q = q.where('tasks.project', '=', filter.project);
+  if (filter.text !== undefined && filter.text !== '') {
+    const pattern = containsPattern(filter.text);
+    q = q.where(sql<SqlBool>`tasks.search_text like ${pattern} escape ${'\\'}`);
+  }
   for (const [key, value] of Object.entries(filter.labels ?? {})) {
     q = q.where((eb) =>
       eb.exists(

@@ -4,6 +4,7 @@ import { projectOf, type ReasonCode, type Task, type TaskDesire, type TaskSpec, 
 import type { TasksTable } from './database.js';
 import { parseJson, toJson } from './json.js';
 import { toNum, toNumOrNull } from './numbers.js';
+import { taskSearchText } from './search-text.js';
 import type { Db } from './sql-context.js';
 
 export type TaskRow = Selectable<TasksTable>;
@@ -75,6 +76,7 @@ export async function insertTaskRow(db: Db, t: Task): Promise<void> {
       priority: t.spec.priority,
       agent: t.spec.agent,
       project: projectOf(t.spec),
+      search_text: taskSearchText(t.id, t.spec.prompt),
       requires: toJson(t.spec.requires),
       created_at: t.createdAt,
       row_version: 1,

@@ -11,7 +11,7 @@ import type { UsageRow } from '../../../core/ports/store.js';
 
 /**
  * Adds what a task used since its stored usage (`reported` − stored, per figure, never negative)
- * to today's roll-up of its project and node, and returns the usage to store: per figure the
+ * to today's roll-up of its project and node and to the fleet's roll-up of the current hour, and returns the usage to store: per figure the
  * larger of the stored and the reported one. Called in the transaction that stores the usage, so
  * a retried report adds nothing twice, and a lower (stale or out-of-order) report neither lowers
  * the stored usage nor makes the next report count the difference again. Usage is cumulative
@@ -37,6 +37,18 @@ export async function rollUpUsage(db: Db, before: Task, reported: TaskUsage, now
         tokens_in: sql`usage_daily.tokens_in + ${tokensIn}`,
         tokens_out: sql`usage_daily.tokens_out + ${tokensOut}`,
         usd: sql`usage_daily.usd + ${usd}`,
+      }),
+    )
+    .execute();
+  const hour = Math.floor(nowMs / 3_600_000) * 3_600_000;
+  await db
+    .insertInto('usage_hourly')
+    .values({ hour, tokens_in: tokensIn, tokens_out: tokensOut, usd })
+    .onConflict((oc) =>
+      oc.column('hour').doUpdateSet({
+        tokens_in: sql`usage_hourly.tokens_in + ${tokensIn}`,
+        tokens_out: sql`usage_hourly.tokens_out + ${tokensOut}`,
+        usd: sql`usage_hourly.usd + ${usd}`,
       }),
     )
     .execute();

@@ -9,7 +9,9 @@ import type {
   WorkspaceRequest,
   Workspaces,
 } from '../../../core/ports/workspace.js';
+import type { DiffLimits, WorkspaceDiff } from '../../../core/workspace-diff.js';
 import { gitFingerprint, STACK_DIR, treeFingerprint } from './fingerprint.js';
+import { captureWorkingTree, diffWorkingTrees, openWorkspaceStore } from './iteration-diff.js';
 import { prepareClone, publishClone, workspaceFailed } from './task-clone.js';
 
 export const BRANCH_PREFIX = 'cortical/';
@@ -105,5 +107,13 @@ export class GitWorkspaces implements Workspaces {
   async fingerprint(workspacePath: string): Promise<string> {
     const isWorktree = existsSync(join(workspacePath, '.git'));
     return isWorktree ? gitFingerprint(workspacePath) : treeFingerprint(workspacePath);
+  }
+
+  async captureTree(workspacePath: string): Promise<string> {
+    return captureWorkingTree(await openWorkspaceStore(this.workDir, workspacePath));
+  }
+
+  async diffTrees(workspacePath: string, before: string, after: string, limits: DiffLimits): Promise<WorkspaceDiff> {
+    return diffWorkingTrees(await openWorkspaceStore(this.workDir, workspacePath), before, after, limits);
   }
 }

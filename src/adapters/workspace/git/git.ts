@@ -4,6 +4,8 @@ export interface GitResult {
   readonly ok: boolean;
   readonly stdout: string;
   readonly stderr: string;
+  /** stdout was cut at `maxOutputBytes` and the command ended early. */
+  readonly truncated?: boolean;
 }
 
 export interface GitOptions {
@@ -11,6 +13,8 @@ export interface GitOptions {
   timeoutMs?: number;
   /** Extra environment (e.g. GIT_INDEX_FILE for a temporary index). */
   env?: Readonly<Record<string, string>>;
+  /** Most stdout kept (default 64 MiB); more ends the command (`ok` false, `truncated` true). */
+  maxOutputBytes?: number;
 }
 
 /**
@@ -64,10 +68,13 @@ export function git(args: readonly string[], options: GitOptions = {}): Promise<
       {
         cwd: options.cwd,
         timeout: options.timeoutMs ?? 60_000,
-        maxBuffer: 64 * 1024 * 1024,
+        maxBuffer: options.maxOutputBytes ?? 64 * 1024 * 1024,
         env: { ...baseEnv(), ...options.env },
       },
-      (err, stdout, stderr) => resolve({ ok: err === null, stdout, stderr: stderr || (err?.message ?? '') }),
+      (err, stdout, stderr) => {
+        const truncated = (err as NodeJS.ErrnoException | null)?.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
+        resolve({ ok: err === null, stdout, stderr: stderr || (err?.message ?? ''), ...(truncated ? { truncated } : {}) });
+      },
     );
   });
 }

@@ -1,7 +1,8 @@
-import { lstat, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { STACK_DIR } from './fingerprint.js';
-import { git, HARDENED_CONFIG, type GitResult } from './git.js';
+import { git, HARDENED_CONFIG, type GitOptions, type GitResult } from './git.js';
 import { TASK_ID_RE } from './safe-fs.js';
 
 /** Snapshot refs live here, outside refs/heads and refs/tags: no branch list shows them. */
@@ -34,7 +35,7 @@ export interface SnapshotStore {
   /** The index that describes the working tree now (the worktree's own, or the store's). */
   readonly indexFile: string | null;
   /** git on the workspace's working tree; `env` adds variables (GIT_INDEX_FILE …). */
-  run(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<GitResult>;
+  run(args: readonly string[], env?: Readonly<Record<string, string>>, options?: Pick<GitOptions, 'maxOutputBytes'>): Promise<GitResult>;
 }
 
 /** Runs git, throwing with its stderr on failure. */
@@ -72,7 +73,7 @@ export async function openSnapshotStore(realDir: string): Promise<SnapshotStore>
         dir: realDir,
         refPrefix,
         indexFile: index,
-        run: (args, env) => git([...HARDENED_CONFIG, ...args], { cwd: realDir, env: { ...IDENTITY, ...env } }),
+        run: (args, env, options) => git([...HARDENED_CONFIG, ...args], { ...options, cwd: realDir, env: { ...IDENTITY, ...env } }),
       };
     }
   }
@@ -94,6 +95,35 @@ export async function openSnapshotStore(realDir: string): Promise<SnapshotStore>
     dir: realDir,
     refPrefix,
     indexFile: join(storeDir, 'index'),
-    run: (args, env) => git([...HARDENED_CONFIG, ...args], { cwd: realDir, env: { ...IDENTITY, ...base, ...env } }),
+    run: (args, env, options) => git([...HARDENED_CONFIG, ...args], { ...options, cwd: realDir, env: { ...IDENTITY, ...base, ...env } }),
   };
+}
+
+/** A temporary index file (a copy of `from` when it exists), removed by `done`. */
+export async function tempIndex(from: string | null): Promise<{ file: string; done: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'cortical-snapshot-'));
+  const file = join(dir, 'index');
+  if (from !== null && (await lstat(from).catch(() => null))?.isFile()) await copyFile(from, file);
+  return { file, done: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A tree of the working tree as it is now (every file that is not ignored) written with the
+ * index `indexFile` (a temporary one: it is updated). `.cstack/` is recorded without the
+ * snapshot stores, or left out entirely with `dropStack`.
+ */
+export async function workingTree(s: SnapshotStore, indexFile: string, dropStack: boolean): Promise<string> {
+  const env = { GIT_INDEX_FILE: indexFile };
+  // A task's clone ignores `.cstack/` (info/exclude); naming an ignored path in a pathspec
+  // makes `git add` fail, so the stack is then added on its own, forced.
+  const stackIgnored = (await s.run(['check-ignore', '-q', '--no-index', STACK_DIR], env)).ok;
+  if (stackIgnored) {
+    await must(s.run(['add', '-A', '--', '.'], env), 'git add');
+    if (!dropStack) await must(s.run(['add', '-A', '-f', '--', STACK_DIR, ...SNAPSHOT_EXCLUDES], env), 'git add');
+  } else {
+    const excludes = dropStack ? [`:(exclude)${STACK_DIR}`] : SNAPSHOT_EXCLUDES;
+    await must(s.run(['add', '-A', '--', '.', ...excludes], env), 'git add');
+  }
+  if (dropStack) await must(s.run(['rm', '--cached', '-r', '-q', '-f', '--ignore-unmatch', '--', STACK_DIR], env), 'git rm');
+  return (await must(s.run(['write-tree'], env), 'git write-tree')).trim();
 }

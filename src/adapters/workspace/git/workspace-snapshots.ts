@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, lstat, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RevertResult, SnapshotInfo, Snapshots } from '../../../core/ports/snapshots.js';
 import { STACK_DIR } from './fingerprint.js';
 import { assertChildDirectory, realDirectory } from './safe-fs.js';
-import { must, openSnapshotStore, SNAPSHOT_EXCLUDES, type SnapshotStore } from './snapshot-store.js';
+import { must, openSnapshotStore, SNAPSHOT_EXCLUDES, tempIndex, workingTree, type SnapshotStore } from './snapshot-store.js';
 
 const ID_RE = /^[0-9A-Za-z][0-9A-Za-z-]{0,63}$/;
 const META = 'cortical-snapshot: ';
@@ -47,14 +46,6 @@ const info = (m: Meta, commit: string): SnapshotInfo => ({
   untrackedBytes: m.untrackedBytes,
 });
 
-/** A temporary index file (a copy of `from` when it exists), removed by `done`. */
-async function tempIndex(from: string | null): Promise<{ file: string; done: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'cortical-snapshot-'));
-  const file = join(dir, 'index');
-  if (from !== null && (await lstat(from).catch(() => null))?.isFile()) await copyFile(from, file);
-  return { file, done: () => rm(dir, { recursive: true, force: true }) };
-}
-
 /**
  * Snapshots of task workspaces (see the Snapshots port). Works only on directories directly
  * inside `<workDir>/workspaces/`, never on a repository's main checkout. Snapshot objects are
@@ -73,30 +64,13 @@ export class GitWorkspaceSnapshots implements Snapshots {
     return openSnapshotStore(await assertChildDirectory(root, dir));
   }
 
-  /** A tree of the working tree as it is now (not ignored files), from a copy of `baseIndex`. */
-  private async currentTree(s: SnapshotStore, indexFile: string, dropStack: boolean): Promise<string> {
-    const env = { GIT_INDEX_FILE: indexFile };
-    // A task's clone ignores `.cstack/` (info/exclude); naming an ignored path in a pathspec
-    // makes `git add` fail, so the stack is then added on its own, forced.
-    const stackIgnored = (await s.run(['check-ignore', '-q', '--no-index', STACK_DIR], env)).ok;
-    if (stackIgnored) {
-      await must(s.run(['add', '-A', '--', '.'], env), 'git add');
-      if (!dropStack) await must(s.run(['add', '-A', '-f', '--', STACK_DIR, ...SNAPSHOT_EXCLUDES], env), 'git add');
-    } else {
-      const excludes = dropStack ? [`:(exclude)${STACK_DIR}`] : SNAPSHOT_EXCLUDES;
-      await must(s.run(['add', '-A', '--', '.', ...excludes], env), 'git add');
-    }
-    if (dropStack) await must(s.run(['rm', '--cached', '-r', '-q', '-f', '--ignore-unmatch', '--', STACK_DIR], env), 'git rm');
-    return (await must(s.run(['write-tree'], env), 'git write-tree')).trim();
-  }
-
   async snapshot(dir: string, label: string): Promise<SnapshotInfo> {
     const s = await this.open(dir);
     const createdAt = this.now();
     const id = newId(createdAt);
     const work = await tempIndex(s.indexFile);
     try {
-      const tree = await this.currentTree(s, work.file, false);
+      const tree = await workingTree(s, work.file, false);
       let head: string | null = null;
       let index: string | null = null;
       let untrackedBytes = 0;
@@ -170,7 +144,7 @@ export class GitWorkspaceSnapshots implements Snapshots {
       await must(s.run(['read-tree', `${commit}^{tree}`], tenv), 'git read-tree');
       await must(s.run(['rm', '--cached', '-r', '-q', '-f', '--ignore-unmatch', '--', STACK_DIR], tenv), 'git rm');
       const want = (await must(s.run(['write-tree'], tenv), 'git write-tree')).trim();
-      const now = await this.currentTree(s, current.file, true);
+      const now = await workingTree(s, current.file, true);
       const diff = await must(s.run(['diff-tree', '-r', '--no-renames', '--name-status', '-z', now, want]), 'git diff-tree');
       const statuses = diff.split('\0').filter((_x, i) => i % 2 === 0 && _x !== '');
       const removed = statuses.filter((x) => x === 'D').length;

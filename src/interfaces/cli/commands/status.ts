@@ -6,6 +6,14 @@ import type { CommandContext } from '../command-context.js';
 import { formatFields, out, printJson } from '../output.js';
 import { describeKillSwitch } from './killswitch.js';
 
+/** Today's outcomes and spend (absent when HQ is older and does not report them). */
+function todayFields(s: { today?: { date: string; succeeded: number; failed: number; usd: number }; burnRateUsdPerHour?: number }): [string, string][] {
+  if (s.today === undefined) return [];
+  const t = s.today;
+  const burn = s.burnRateUsdPerHour === undefined ? '' : `, burn rate $${s.burnRateUsdPerHour.toFixed(2)}/h`;
+  return [['today', `${t.succeeded} succeeded, ${t.failed} failed, $${t.usd.toFixed(2)} spent${burn} (${t.date} UTC)`]];
+}
+
 export function registerStatusCommand(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   program
@@ -32,6 +40,7 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
           ['kill switch', describeKillSwitch(s.killSwitch, nowMs(io)).replace(/^kill switch /, '')],
           ['tasks', taskText],
           ['nodes', `${n.ready} ready, ${n.lost} lost (${n.total} total), ${n.freeSlots} free slot${n.freeSlots === 1 ? '' : 's'}`],
+          ...todayFields(s),
         ]),
       );
     });

@@ -5,6 +5,7 @@ import { hqSecretsMigration } from './0002-hq-secrets.js';
 import { nodeCommandsMigration } from './0003-node-commands.js';
 import { agentsAndBudgetsMigration } from './0004-agents-and-budgets.js';
 import { taskProjectMigration } from './0005-task-project.js';
+import { dashboardMigration } from './0006-dashboard.js';
 
 /** Every migration, keyed by a name that sorts in the order they apply. */
 export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migration>> {
@@ -14,6 +15,7 @@ export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migr
     '0003-node-commands': nodeCommandsMigration(),
     '0004-agents-and-budgets': agentsAndBudgetsMigration(),
     '0005-task-project': taskProjectMigration(),
+    '0006-dashboard': dashboardMigration(),
   };
 }
 

@@ -1,0 +1,135 @@
+/**
+ * The LLM request planner: asks an OpenAI-compatible chat completions endpoint
+ * (`POST {baseUrl}/chat/completions`, not streaming: Ollama, vLLM, llama.cpp server, OpenAI) for
+ * a JSON plan. Configured with the CORTICAL_LLM_* settings. The answer is returned as parsed JSON;
+ * the plan service validates it. The key goes only into the Authorization header: never into
+ * errors or logs.
+ */
+import type { ModelEndpoint } from '../../../core/model-endpoints.js';
+import type { LlmPlanInput, LlmPlanner } from '../../../core/ports/planner.js';
+
+export interface LlmPlannerOptions {
+  readonly endpoint: ModelEndpoint;
+  /** The model to ask; the endpoint's default model when absent. */
+  readonly model?: string | undefined;
+  /** The whole call (connect, answer) must finish within this. */
+  readonly timeoutMs: number;
+  readonly fetch?: typeof fetch | undefined;
+}
+
+/** The system prompt: the Plan's fields and the rules the model must follow. */
+export function plannerSystemPrompt(input: LlmPlanInput): string {
+  const d = input.defaults;
+  return [
+    'You are the request planner of Cortical, a control plane that runs AI coding agents on a fleet of nodes.',
+    'Turn the user\'s request into ONE JSON object (no prose, no code fences) with exactly these fields:',
+    '- title: string, the first sentence of the request, at most 80 characters.',
+    '- prompt: string, the instructions for the coding agent (usually the request itself, cleaned up).',
+    `- agent: one of ${input.allowedAgents.map((a) => JSON.stringify(a)).join(', ')}; use ${JSON.stringify(input.defaultAgent)} unless the request names another.`,
+    '- model: string or null, a model id only if the request names one.',
+    '- requires: array of node capabilities (lowercase, e.g. "gpu", "docker"), [] when none are asked for.',
+    '- nodeClass: string, a short description of the nodes that can run it, e.g. "any node with codex".',
+    `- guardrails: {maxIterations: integer or null, budgetUsd: number or null, budgetTokens: integer or null, timeoutMs: integer or null}; what the request says, else the defaults ${JSON.stringify(d)}.`,
+    '- until: string or null, a shell command whose exit 0 ends the loop, only if the request names a command (never invent one).',
+    '- checks: array of strings, what must hold at the end (e.g. "tests pass").',
+    '- tier: "T0" read-only (explain, review, analyze, list, find), "T1" edits in the workspace (default), "T2" system changes (system-wide installs, /etc, services), "T3" destructive or sensitive (delete, drop database, rm -rf, force push, rotate keys, production).',
+    `- project: string, lowercase; ${input.project === null ? '"default" unless the request names a project' : JSON.stringify(input.project)}.`,
+    '- repo: string or null, a repository path only if the request names one.',
+    '- explanation: array of short sentences, one per decision.',
+    'Never plan to print, send or upload secrets, keys, tokens or passwords.',
+  ].join('\n');
+}
+
+/** The first JSON object in a model's answer (code fences and surrounding prose tolerated). */
+export function extractJson(text: string): unknown {
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(text);
+  const body = fenced?.[1] ?? text;
+  const start = body.indexOf('{');
+  const end = body.lastIndexOf('}');
+  if (start < 0 || end <= start) throw new Error('the model answered without a JSON object');
+  try {
+    return JSON.parse(body.slice(start, end + 1)) as unknown;
+  } catch (e) {
+    throw new Error(`the model's JSON does not parse: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
+export class OpenAiCompatiblePlanner implements LlmPlanner {
+  readonly model: string;
+  private readonly url: string;
+  private readonly apiKey: string;
+  private readonly timeoutMs: number;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(opts: LlmPlannerOptions) {
+    const model = opts.model ?? opts.endpoint.defaultModel;
+    if (model === null || model === '') throw new Error('the LLM planner needs a model: set CORTICAL_LLM_MODEL');
+    this.model = model;
+    this.url = `${opts.endpoint.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    this.apiKey = opts.endpoint.apiKey;
+    this.timeoutMs = opts.timeoutMs;
+    this.fetchFn = opts.fetch ?? globalThis.fetch;
+  }
+
+  async plan(input: LlmPlanInput, signal?: AbortSignal): Promise<unknown> {
+    try {
+      return await this.ask(input, signal);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      // No `cause`: the original message may carry the key; only the redacted one leaves.
+      // eslint-disable-next-line preserve-caught-error
+      throw new Error(this.apiKey.length >= 8 ? message.split(this.apiKey).join('[redacted]') : message);
+    }
+  }
+
+  private async ask(input: LlmPlanInput, signal: AbortSignal | undefined): Promise<unknown> {
+    const body = {
+      model: this.model,
+      stream: false,
+      temperature: 0,
+      response_format: { type: 'json_object' },
+      messages: [
+        { role: 'system', content: plannerSystemPrompt(input) },
+        { role: 'user', content: input.request },
+      ],
+    };
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (this.apiKey !== 'none') headers['authorization'] = `Bearer ${this.apiKey}`;
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetchFn(this.url, { method: 'POST', headers, body: JSON.stringify(body), signal: combined });
+      text = await res.text();
+    } catch (e) {
+      if (timeout.aborted) throw new Error(`the model did not answer within ${this.timeoutMs} ms`, { cause: e });
+      throw new Error(`cannot reach the model endpoint: ${causeOf(e)}`, { cause: e });
+    }
+    if (!res.ok) throw new Error(`the model endpoint answered HTTP ${res.status}${errorMessage(text)}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text) as unknown;
+    } catch {
+      throw new Error('the model endpoint answered with something other than JSON');
+    }
+    const content = (json as { choices?: { message?: { content?: unknown } }[] }).choices?.[0]?.message?.content;
+    if (typeof content !== 'string' || content.trim() === '') throw new Error('the model answered without text');
+    return extractJson(content);
+  }
+}
+
+function errorMessage(text: string): string {
+  try {
+    const m = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+    return typeof m === 'string' ? `: ${m.slice(0, 200)}` : '';
+  } catch {
+    return '';
+  }
+}
+
+function causeOf(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : e.message;
+}
