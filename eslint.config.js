@@ -85,6 +85,33 @@ export default tseslint.config(
     rules: forbid(['main', 'adapters'], 'interfaces translate protocols into service calls.'),
   },
   {
+    // The web dashboard talks to HQ over HTTP only: no server code (the contract's types at most).
+    files: ['web/**/*.{ts,tsx}'],
+    rules: {
+      // Cycles among the dashboard's own modules; packages (vite, react) are not followed.
+      'import-x/no-cycle': ['error', { maxDepth: 10, ignoreExternal: true }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/src/**', '!**/src/contract/**'], message: 'web calls the API by path; it imports nothing from src/ but src/contract.' },
+            { group: ['node:*'], message: 'web runs in the browser: no Node.js builtins.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['web/**/*.test.{ts,tsx}', 'web/src/test/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },
