@@ -63,6 +63,7 @@ describe('dashboard with 1,000 nodes and 10,000 tasks', () => {
     await page.goto(`${url}/#/fleet`);
     await page.getByText('node-0000', { exact: true }).first().waitFor();
     const fleetMs = Date.now() - t0;
+    await page.getByText('claude 2.1.330').first().waitFor(); // agent CLIs and versions from capabilities
     const nodeRows = await page.locator('tbody tr').count();
     expect(nodeRows).toBeGreaterThan(0);
     expect(nodeRows).toBeLessThanOrEqual(100); // paginated, not 1,000 rows
