@@ -83,6 +83,44 @@ export function describeBusContract(name: string, makeBus: () => Promise<Bus>): 
       expect(calls).toBe(3);
     });
 
+    it('a handler that unsubscribes another during fan-out stops it from being called', async () => {
+      const calls: string[] = [];
+      let offB: () => void = () => undefined;
+      bus.subscribe('nodes.changed', () => {
+        calls.push('a');
+        offB();
+      });
+      offB = bus.subscribe('nodes.changed', () => calls.push('b'));
+      await bus.publish({ topic: 'nodes.changed', data: {} });
+      await eventually(() => calls.length >= 1);
+      await settle();
+      expect(calls).toEqual(['a']);
+    });
+
+    it('one handler on several topics gets the messages of each, with their topic', async () => {
+      const got: string[] = [];
+      const handler = (m: BusMessage): void => {
+        got.push(m.topic);
+      };
+      bus.subscribe('tasks.queued', handler);
+      bus.subscribe('killswitch.changed', handler);
+      await bus.publish({ topic: 'killswitch.changed', data: {} });
+      await bus.publish({ topic: 'tasks.queued', data: {} });
+      await eventually(() => got.length === 2);
+      expect([...got].sort()).toEqual(['killswitch.changed', 'tasks.queued']);
+    });
+
+    it('after close nothing is delivered and subscribe returns a harmless unsubscribe', async () => {
+      const got: BusMessage[] = [];
+      bus.subscribe('tasks.changed', (m) => got.push(m));
+      await bus.close();
+      await bus.publish({ topic: 'tasks.changed', data: {} });
+      const off = bus.subscribe('tasks.changed', (m) => got.push(m));
+      off();
+      await settle();
+      expect(got).toHaveLength(0);
+    });
+
     it('close is idempotent and publish after close does not throw', async () => {
       await bus.close();
       await bus.close();

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../../core/ports/logger.js';
-import { describeBusContract } from '../bus.contract.js';
 import { MemoryBus } from './memory-bus.js';
-
-describeBusContract('MemoryBus', () => Promise.resolve(new MemoryBus()));
 
 describe('MemoryBus', () => {
   it('delivers before publish resolves', async () => {
