@@ -6,6 +6,7 @@ import { nodeCommandsMigration } from './0003-node-commands.js';
 import { agentsAndBudgetsMigration } from './0004-agents-and-budgets.js';
 import { taskProjectMigration } from './0005-task-project.js';
 import { dashboardMigration } from './0006-dashboard.js';
+import { eventsCommitOrderMigration } from './0007-events-commit-order.js';
 
 /** Every migration, keyed by a name that sorts in the order they apply. */
 export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migration>> {
@@ -16,6 +17,7 @@ export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migr
     '0004-agents-and-budgets': agentsAndBudgetsMigration(),
     '0005-task-project': taskProjectMigration(),
     '0006-dashboard': dashboardMigration(),
+    '0007-events-commit-order': eventsCommitOrderMigration(flavor),
   };
 }
 

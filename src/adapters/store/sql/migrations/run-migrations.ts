@@ -6,13 +6,17 @@ import { storeMigrationProvider } from './migrations.js';
 export const MIGRATION_TABLE = 'store_migrations';
 export const MIGRATION_LOCK_TABLE = 'store_migration_lock';
 
-/** Apply pending migrations; idempotent. */
-export async function runMigrations(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
+/**
+ * Apply pending migrations; idempotent. `schema` (PostgreSQL) names the schema of the migration
+ * tables, so that another schema's tables of the same name in the database are not taken for them.
+ */
+export async function runMigrations(db: Kysely<unknown>, flavor: SqlFlavor, schema?: string): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: storeMigrationProvider(flavor),
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
