@@ -33,14 +33,20 @@ export interface HqConfig {
 /** The longest a task credential may live. */
 export const MAX_TASK_CREDENTIAL_TTL_MS = 15 * 60 * 1000;
 
+/**
+ * Defaults sized so that a dead node's tasks are requeued within 10 s: a lease lives 7 s and is
+ * renewed every 2 s (three renewals before it lapses, enough under full CPU load), the reaper
+ * looks every second, a node that has not sent a heartbeat for 7 s is lost. See
+ * docs/decisions/0017-dead-node-detection.md.
+ */
 export const DEFAULT_HQ_CONFIG: HqConfig = {
-  leaseTtlMs: 30_000,
+  leaseTtlMs: 7_000,
   heartbeatIntervalMs: 2_000,
-  nodeLostAfterMs: 30_000,
+  nodeLostAfterMs: 7_000,
   nodeAccessTtlMs: 900_000,
   joinTokenTtlMs: 24 * 60 * 60 * 1000,
   schedulerIntervalMs: 1_000,
-  reaperIntervalMs: 2_000,
+  reaperIntervalMs: 1_000,
   maxTasksPerPass: 10_000,
   reapBatchSize: 500,
   eventPollIntervalMs: 1_000,
