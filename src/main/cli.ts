@@ -4,6 +4,7 @@ import { createPinoLogger } from '../adapters/logger/pino/pino-logger.js';
 import { runCli } from '../interfaces/cli/program.js';
 import { readEnvConfig, VERSION } from './config.js';
 import { createRunners } from './runners.js';
+import { createStoreCopier } from './store-copier.js';
 
 async function main(): Promise<number> {
   const controller = new AbortController();
@@ -24,7 +25,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createPinoLogger({ level: envConfig.CORTICAL_LOG_LEVEL ?? 'warn' });
-  const runners = createRunners({ env: process.env, envConfig, logger, signal: controller.signal });
+  const runners = { ...createRunners({ env: process.env, envConfig, logger, signal: controller.signal }), storeCopier: createStoreCopier() };
   return runCli(
     {
       argv: process.argv.slice(2),

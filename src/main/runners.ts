@@ -3,11 +3,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gcWorkDir, gibToBytes } from '../adapters/workspace/git/workspace-gc.js';
 import type { Logger } from '../core/ports/logger.js';
-import { CliUsageError } from '../interfaces/cli/cli-errors.js';
-import type { ServerRunners } from '../interfaces/cli/server-runners.js';
+import { CliError, CliUsageError } from '../interfaces/cli/cli-errors.js';
+import type { HqOptions, ServerRunners } from '../interfaces/cli/server-runners.js';
 import { writeContext } from '../interfaces/cli/settings.js';
 import type { EnvConfig } from './config.js';
-import { startHq } from './start-hq.js';
+import { loadHqConfigFile } from './hq-config-file.js';
+import { describeHqSettings, HqConfigError, resolveHqSettings, type HqSettings } from './hq-settings.js';
+import { redactSecrets } from './redact.js';
+import { startHq, type RunningHq } from './start-hq.js';
 import { defaultNodeName, runNode } from './start-node.js';
 
 export interface RunnerDeps {
@@ -21,18 +24,21 @@ export interface RunnerDeps {
 export function createRunners(deps: RunnerDeps): ServerRunners {
   return {
     async hq(opts) {
-      const running = await startHq({ ...opts, env: deps.envConfig, logger: deps.logger });
+      const settings = await hqSettings(opts, deps);
+      const running = await startHqOrExplain({ host: opts.host, port: opts.port, dataDir: opts.dataDir, settings, env: deps.envConfig, logger: deps.logger });
       opts.onReady({
         url: running.url,
         tokenFile: running.createdAdminToken !== null ? running.tokenFile : null,
         createdAdminToken: running.createdAdminToken,
+        ...(settings.preset === 'cluster' && { backend: backendLine(settings) }),
       });
       await untilAborted(deps.signal);
       await running.close();
     },
 
     async up(opts) {
-      const running = await startHq({ ...opts, env: deps.envConfig, logger: deps.logger });
+      const settings = await hqSettings({ dataDir: opts.dataDir }, deps);
+      const running = await startHqOrExplain({ host: opts.host, port: opts.port, dataDir: opts.dataDir, settings, env: deps.envConfig, logger: deps.logger });
       const contextFile = await writeContext(opts.dataDir, { hq: running.url, tokenFile: running.tokenFile });
       const nodeName = opts.nodeName ?? defaultNodeName();
       // The local node joins like any other node, with a single-use join token made just for it
@@ -87,9 +93,10 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
           `cortical node needs --join-token TOKEN (or $CORTICAL_JOIN_TOKEN) to join for the first time (no stored credential in ${workDir}): create one on HQ with \`cortical token create --role node\``,
         );
       }
+      const hqUrls = opts.hqUrls !== undefined && opts.hqUrls.length > 0 ? opts.hqUrls : [opts.hq];
       await runNode(
         {
-          hqUrl: opts.hq,
+          hqUrl: hqUrls,
           joinToken: opts.joinToken,
           name: opts.nodeName,
           capabilities: opts.capabilities,
@@ -101,12 +108,38 @@ export function createRunners(deps: RunnerDeps): ServerRunners {
           gc: { keepDays: opts.gcKeepDays, maxGb: opts.gcMaxGb },
           env: deps.env,
           logger: deps.logger,
-          onReady: (identity) => opts.onReady({ nodeId: identity.nodeId, name: opts.nodeName ?? defaultNodeName(), hq: opts.hq }),
+          onReady: (identity) => opts.onReady({ nodeId: identity.nodeId, name: opts.nodeName ?? defaultNodeName(), hq: hqUrls.join(',') }),
         },
         deps.signal,
       );
     },
   };
+}
+
+/** The backend settings: flags > environment > config file > preset defaults. */
+async function hqSettings(opts: Pick<HqOptions, 'dataDir' | 'preset' | 'store' | 'bus' | 'configFile'>, deps: RunnerDeps): Promise<HqSettings> {
+  try {
+    const cwd = process.cwd();
+    const file = await loadHqConfigFile({ flag: opts.configFile, env: deps.env, dataDir: opts.dataDir, cwd });
+    return resolveHqSettings({ flags: { preset: opts.preset, store: opts.store, bus: opts.bus }, env: deps.env, file, dataDir: opts.dataDir, cwd });
+  } catch (e) {
+    if (e instanceof HqConfigError) throw new CliUsageError(e.message);
+    throw e;
+  }
+}
+
+function backendLine(settings: HqSettings): string {
+  const d = describeHqSettings(settings);
+  return `${settings.preset} preset, store ${String(d['store'])}, bus ${String(d['bus'])}`;
+}
+
+/** Starts HQ; a store or bus that cannot be reached is a plain message (secrets masked). */
+async function startHqOrExplain(opts: Parameters<typeof startHq>[0]): Promise<RunningHq> {
+  try {
+    return await startHq(opts);
+  } catch (e) {
+    throw new CliError(redactSecrets(e instanceof Error ? e.message : String(e)));
+  }
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {

@@ -1,17 +1,19 @@
-/** Composition root of HQ: SQLite store, memory bus, services, REST API on an HTTP server. */
+/**
+ * Composition root of HQ: the store and bus its settings name (single preset: SQLite + memory bus;
+ * cluster: PostgreSQL + NATS with the event relay), services, REST API on an HTTP server.
+ */
 import { ProcessGitHost } from '../adapters/git-host/process/process-git-host.js';
-import { mkdir, writeFile, chmod, access } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { MemoryBus } from '../adapters/bus/memory/memory-bus.js';
 import { SystemClock } from '../adapters/clock/system/system-clock.js';
 import { RandomIds } from '../adapters/ids/random/random-ids.js';
-import { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import type { Logger } from '../core/ports/logger.js';
 import { createApiApp } from '../interfaces/api/create-api-app.js';
+import { EventRelay } from '../services/hq/event-relay.js';
 import { Hq } from '../services/hq/hq.js';
 import type { HqConfig } from '../services/hq/hq-config.js';
 import type { EnvConfig } from './config.js';
@@ -19,6 +21,10 @@ import { VERSION } from './config.js';
 import { endpointsFromEnv } from '../core/model-endpoints.js';
 import { OpenAiCompatiblePlanner } from '../adapters/planner/llm/llm-planner.js';
 import { DEFAULT_PLANNER_CONFIG } from '../services/hq/planner-config.js';
+import { ensureInitialAdminToken } from './admin-token.js';
+import { createBus } from './bus-factory.js';
+import { describeHqSettings, SQLITE_FILE_NAME, type HqSettings } from './hq-settings.js';
+import { createStore } from './store-factory.js';
 
 export interface RunningHq {
   readonly hq: Hq;
@@ -34,7 +40,7 @@ export interface RunningHq {
 export const ADMIN_TOKEN_FILE = 'admin.token';
 /** The dashboard's build output in this installation (`npm run build:web`). */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
-export const DATABASE_FILE = 'cortical.db';
+export const DATABASE_FILE = SQLITE_FILE_NAME;
 
 export function hqConfigFromEnv(env: EnvConfig): Partial<HqConfig> {
   return {
@@ -58,11 +64,29 @@ export async function startHq(opts: {
   llmEnv?: Readonly<Record<string, string | undefined>>;
   /** The built dashboard served at `/`; default: this installation's `web/dist`. */
   webRoot?: string;
+  /** Store and bus (see hq-settings.ts); default: the single preset in `dataDir`. */
+  settings?: HqSettings;
 }): Promise<RunningHq> {
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  const store = await SqliteStore.create(join(opts.dataDir, DATABASE_FILE));
+  const settings: HqSettings = opts.settings ?? {
+    preset: 'single',
+    store: { kind: 'sqlite', path: join(opts.dataDir, DATABASE_FILE) },
+    bus: { kind: 'memory' },
+    sources: { preset: 'preset', store: 'preset', bus: 'preset' },
+    configFile: null,
+  };
+  opts.logger.info(describeHqSettings(settings), 'HQ backend');
+  const built = await createStore(settings.store, opts.logger);
+  const store = built.store;
+  let busBuilt;
+  try {
+    busBuilt = await createBus(settings.bus, opts.logger);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const { bus, sink } = busBuilt;
   const clock = new SystemClock();
-  const bus = new MemoryBus(opts.logger);
   const hq = new Hq({
     store,
     bus,
@@ -74,19 +98,27 @@ export async function startHq(opts: {
   });
 
   const tokenFile = join(opts.dataDir, ADMIN_TOKEN_FILE);
-  const createdAdminToken = await hq.auth.ensureAdminToken();
-  if (createdAdminToken !== null) {
-    await writeFile(tokenFile, `${createdAdminToken}\n`, { mode: 0o600 });
-    await chmod(tokenFile, 0o600);
-  } else if (!(await exists(tokenFile))) {
-    opts.logger.warn({ tokenFile }, 'admin token file is missing; use an existing admin token');
+  let server: Server;
+  let createdAdminToken: string | null;
+  try {
+    createdAdminToken = await ensureInitialAdminToken({
+      store,
+      createAdminToken: () => hq.auth.ensureAdminToken(),
+      nowMs: () => clock.nowMs(),
+      logger: opts.logger,
+      tokenFile,
+      shared: built.shared,
+    });
+    const app = createApiApp(hq, { gitHost: new ProcessGitHost(), webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT });
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolve(s as Server));
+      (s as Server).once('error', reject);
+    });
+  } catch (e) {
+    await bus.close();
+    await store.close();
+    throw e;
   }
-
-  const app = createApiApp(hq, { gitHost: new ProcessGitHost(), webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolve(s as Server));
-    (s as Server).once('error', reject);
-  });
   const address = server.address() as AddressInfo;
   const hostForUrl = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   const url = `http://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${address.port}`;
@@ -95,6 +127,15 @@ export async function startHq(opts: {
   const running = hq.start(loops.signal).catch((e: unknown) => {
     opts.logger.error({ err: e }, 'HQ loops failed');
   });
+  // Cluster: copy the store's events into the JetStream stream (every replica runs one; the
+  // stream drops re-published events by seq). On PostgreSQL events become visible in seq order
+  // (migration 0007), so a hole below a visible seq is a rolled-back insert: no need to wait on it.
+  const relaying =
+    sink === null
+      ? Promise.resolve()
+      : new EventRelay({ store, bus, sink, logger: opts.logger }, { gapWaitMs: 0 }).start(loops.signal).catch((e: unknown) => {
+          opts.logger.error({ err: e }, 'event relay failed');
+        });
 
   let closed = false;
   return {
@@ -106,7 +147,7 @@ export async function startHq(opts: {
       if (closed) return;
       closed = true;
       loops.abort();
-      await running;
+      await Promise.all([running, relaying]);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -131,13 +172,4 @@ export function llmPlannerFromEnv(env: Readonly<Record<string, string | undefine
   }
   logger.info({ baseUrl: endpoint.baseUrl, model: endpoint.defaultModel, key: endpoint.apiKey === 'none' ? 'none' : 'set' }, 'request planner: LLM mode');
   return new OpenAiCompatiblePlanner({ endpoint, timeoutMs: DEFAULT_PLANNER_CONFIG.llmTimeoutMs });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

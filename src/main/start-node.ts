@@ -26,7 +26,8 @@ import { VERSION } from './config.js';
 import { selectRuntime } from './select-runtime.js';
 
 export interface NodeStartOptions {
-  readonly hqUrl: string;
+  /** HQ's URL, or every HQ replica's URL (the node fails over between them). */
+  readonly hqUrl: string | readonly string[];
   readonly joinToken: string | null;
   readonly name: string | null;
   readonly capabilities: readonly string[] | null;
@@ -70,7 +71,7 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
   const sleeveEnv = scrubbedEnv(opts.env, { homeDir: join(opts.workDir, 'home') });
   const agents = await discoverAgents(allAgentDrivers(), sleeveEnv, endpoints, (name) => !needsEndpoint(name) || endpointFor(name, endpoints) !== null);
   opts.logger.info({ agents: agents.versions, endpoints: describeEndpoints(endpoints) }, 'agents on this node');
-  const hq = new HttpHqLink({ baseUrl: opts.hqUrl, requestTimeoutMs: 15_000, version: VERSION });
+  const hq = new HttpHqLink({ baseUrl: opts.hqUrl, requestTimeoutMs: 15_000, version: VERSION, logger: opts.logger.child({ component: 'hq-link' }) });
   const commands = new WorkspaceCommandRunner({
     hq,
     snapshots: new GitWorkspaceSnapshots(opts.workDir),

@@ -149,6 +149,20 @@ describe('server commands parse options and call the runner', () => {
     expect(r.node).toHaveBeenCalledWith(expect.objectContaining({ hq: 'http://hq:1', joinToken: null }));
   });
 
+  it('hq: backend flags reach the runner raw; node: --hq and $CORTICAL_HQ take a list of replicas', async () => {
+    const r = runners();
+    const hqArgs = ['hq', '--preset', 'cluster', '--store', 'postgres://db/c', '--bus', 'nats://a:4222,b:4222', '--config', 'c.json'];
+    expect(await runCli(fakeIo(hqArgs), r)).toBe(3); // the stand-in runner's exit code
+    expect(r.hq).toHaveBeenCalledWith(expect.objectContaining({ preset: 'cluster', store: 'postgres://db/c', bus: 'nats://a:4222,b:4222', configFile: '/work/here/c.json' }));
+    expect(await runCli(fakeIo(['node', '--hq', 'http://hq1:7470/, http://hq2:7470,http://hq1:7470']), r)).toBe(0);
+    expect(r.node).toHaveBeenLastCalledWith(expect.objectContaining({ hq: 'http://hq1:7470', hqUrls: ['http://hq1:7470', 'http://hq2:7470'] }));
+    expect(await runCli(fakeIo(['node'], { env: { CORTICAL_HQ: 'http://a:1,http://b:2' } }), r)).toBe(0);
+    expect(r.node).toHaveBeenLastCalledWith(expect.objectContaining({ hqUrls: ['http://a:1', 'http://b:2'] }));
+    const bad = fakeIo(['node', '--hq', 'http://a:1,ftp://b']);
+    expect(await runCli(bad, r)).toBe(2);
+    expect(bad.errText()).toMatch(/invalid HQ URL 'ftp:\/\/b'/);
+  });
+
   it('node and up: workspace retention flags reach the runner', async () => {
     const r = runners();
     expect(await runCli(fakeIo(['node', '--hq', 'http://hq:1', '--gc-keep-days', 'off', '--gc-max-gb', '20']), r)).toBe(0);

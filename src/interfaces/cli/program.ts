@@ -10,6 +10,7 @@ import type { CliIo } from './cli-io.js';
 import { CommandContext } from './command-context.js';
 import { registerBudgetCommands } from './commands/budgets.js';
 import { registerKillSwitchCommands } from './commands/killswitch.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerNodesCommands } from './commands/nodes.js';
 import { registerNodesGcCommand } from './commands/nodes-gc.js';
 import { registerPlanCommand } from './commands/plan.js';
@@ -55,6 +56,7 @@ function build(io: CliIo, runners: ServerRunners, ctx: CommandContext): Command 
   registerBudgetCommands(program, ctx);
   registerStatusCommand(program, ctx);
   registerTokenCommands(program, ctx);
+  registerMigrateCommand(program, ctx, runners.storeCopier ?? null);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import type { StoreCopier } from '../../core/ports/store-copy.js';
 import type { GcReport } from '../../core/ports/workspace-gc.js';
 
 /**
@@ -62,12 +63,22 @@ export interface HqReadyInfo {
   readonly tokenFile: string | null;
   /** The admin token itself when this start created it (first start): printed once. */
   readonly createdAdminToken?: string | null;
+  /** The store and bus of a cluster replica, secrets masked (absent for the single preset). */
+  readonly backend?: string;
 }
 
 export interface HqOptions {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** Backend flags, raw (validated by the runner with the environment and the config file). */
+  readonly preset?: string | undefined;
+  /** `--store`: `sqlite:PATH` or `postgres://…`. */
+  readonly store?: string | undefined;
+  /** `--bus`: `memory` or `nats://host:port[,host:port]`. */
+  readonly bus?: string | undefined;
+  /** `--config FILE` (JSON); default `<data dir>/config.json` when it exists. */
+  readonly configFile?: string | undefined;
   readonly onReady: (info: HqReadyInfo) => void;
 }
 
@@ -83,8 +94,10 @@ export interface NodeOptions extends NodeGcSettings {
   readonly dockerImage?: string;
   /** Warm bubblewrap sleeves per profile (0 = all cold). */
   readonly warmPool?: number;
-  /** HQ base URL, normalised (no trailing slash). */
+  /** HQ base URL, normalised (no trailing slash); the first of `hqUrls`. */
   readonly hq: string;
+  /** Every HQ replica's URL (`--hq URL1,URL2`); the node fails over between them. */
+  readonly hqUrls?: readonly string[];
   /** null: re-join with the credential stored in the work dir (an error if there is none). */
   readonly joinToken: string | null;
   readonly nodeName: string | null;
@@ -104,6 +117,8 @@ export interface ServerRunners {
   node(opts: NodeOptions): Promise<number | void>;
   /** `cortical nodes gc`: collect finished workspaces of a node's work dir on this machine. */
   gc(opts: GcCommandOptions): Promise<GcReport>;
+  /** `cortical migrate`: copies an embedded fleet's store into PostgreSQL; absent = not supported. */
+  readonly storeCopier?: StoreCopier | undefined;
 }
 
 export const DEFAULT_PORT = 7470;

@@ -13,16 +13,25 @@ import { TaskSchema } from '../../../contract/task-schemas.js';
 import { CorticalError, ERROR_CODES, type ErrorCode } from '../../../core/errors.js';
 import type { FleetNode } from '../../../core/node.js';
 import type { HqLink, NodeIdentity, TaskCredential } from '../../../core/ports/hq-link.js';
+import type { Logger } from '../../../core/ports/logger.js';
 import type { Task } from '../../../core/task.js';
+import { DEFAULT_REPLICA_BACKOFF, HqReplicaSet, type ReplicaBackoff } from './hq-replica-set.js';
 
 export interface HttpHqLinkOptions {
-  /** HQ's base URL, e.g. `http://127.0.0.1:7070`. */
-  readonly baseUrl: string;
+  /**
+   * HQ's base URL, e.g. `http://127.0.0.1:7070`, or the base URLs of several HQ replicas: the
+   * link fails over between them (see HqReplicaSet).
+   */
+  readonly baseUrl: string | readonly string[];
   /** Per-request time limit. */
   readonly requestTimeoutMs?: number;
   /** Injected for tests; defaults to the global fetch. */
   readonly fetch?: typeof fetch;
   readonly version?: string;
+  /** Fail-overs between replicas are logged here. */
+  readonly logger?: Logger;
+  /** Back-off of a failed replica (default 1 s doubling up to 30 s). */
+  readonly replicaBackoff?: ReplicaBackoff;
 }
 
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -52,16 +61,21 @@ function toFleetNode(n: NodeDto): FleetNode {
  * token>`; join and credential refresh carry their tokens in the body. HTTP errors come back as
  * CorticalErrors with the code from the `{error:{code,message}}` body; network failures,
  * timeouts and 5xx become `UNAVAILABLE` (retryable).
+ *
+ * With several HQ URLs, a request that fails that way is sent again to the next replica (each
+ * replica at most once per request); only when every replica failed does the call fail, with
+ * the last replica's error. Credentials are kept: all replicas share one store.
  */
 export class HttpHqLink implements HqLink {
   private identity: NodeIdentity | null = null;
-  private readonly baseUrl: string;
+  private readonly replicas: HqReplicaSet;
   private readonly requestTimeoutMs: number;
   private readonly fetchFn: typeof fetch;
   private readonly version: string | undefined;
 
   constructor(options: HttpHqLinkOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const urls = typeof options.baseUrl === 'string' ? [options.baseUrl] : options.baseUrl;
+    this.replicas = new HqReplicaSet(urls, options.replicaBackoff ?? DEFAULT_REPLICA_BACKOFF, options.logger);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.fetchFn = options.fetch ?? fetch;
     this.version = options.version;
@@ -107,7 +121,7 @@ export class HttpHqLink implements HqLink {
   }
 
   taskGitUrl(taskId: string): string {
-    return `${this.baseUrl}/api/v1/tasks/${encodeURIComponent(taskId)}/git`;
+    return `${this.replicas.current}/api/v1/tasks/${encodeURIComponent(taskId)}/git`;
   }
 
   async reportProgress(input: Parameters<HqLink['reportProgress']>[0]): Promise<Task> {
@@ -131,21 +145,34 @@ export class HttpHqLink implements HqLink {
       if (this.identity === null) throw new CorticalError('UNAUTHENTICATED', 'the node has not joined HQ yet');
       headers.authorization = `Bearer ${this.identity.accessToken}`;
     }
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.fetchFn(`${this.baseUrl}${path}`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.requestTimeoutMs),
-      });
-      text = await res.text();
-    } catch (e) {
-      const err = e as Error;
-      const timedOut = err.name === 'TimeoutError' || err.name === 'AbortError';
-      throw unavailable(timedOut ? `HQ did not answer within ${this.requestTimeoutMs} ms` : `HQ unreachable: ${err.message}`, { path });
+    const payload = JSON.stringify(body);
+    let res: Response | null = null;
+    let text = '';
+    let lastError: CorticalError | null = null;
+    for (const index of this.replicas.order()) {
+      const base = this.replicas.url(index);
+      try {
+        res = await this.fetchFn(`${base}${path}`, { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        text = await res.text();
+      } catch (e) {
+        const err = e as Error;
+        const timedOut = err.name === 'TimeoutError' || err.name === 'AbortError';
+        const message = timedOut ? `HQ did not answer within ${this.requestTimeoutMs} ms` : `HQ unreachable: ${causeMessage(err)}`;
+        lastError = unavailable(this.replicas.size > 1 ? `${message} (${base})` : message, { path, ...(this.replicas.size > 1 && { hq: base }) });
+        this.replicas.failed(index, message);
+        res = null;
+        continue;
+      }
+      if (res.status >= 500) {
+        lastError = errorFrom(res.status, parseJson(text), path);
+        this.replicas.failed(index, `HTTP ${res.status}: ${lastError.message}`);
+        res = null;
+        continue;
+      }
+      this.replicas.succeeded(index);
+      break;
     }
+    if (res === null) throw lastError ?? unavailable('no HQ replica to call', { path });
     const json = parseJson(text);
     if (!res.ok) throw errorFrom(res.status, json, path);
     const parsed = schema.safeParse(json);
@@ -154,6 +181,12 @@ export class HttpHqLink implements HqLink {
     }
     return parsed.data;
   }
+}
+
+/** fetch's "fetch failed" hides the reason (ECONNREFUSED, socket closed) in its cause. */
+function causeMessage(err: Error): string {
+  const cause = err.cause instanceof Error ? err.cause.message : null;
+  return cause !== null && cause !== '' ? `${err.message} (${cause})` : err.message;
 }
 
 function parseJson(text: string): unknown {

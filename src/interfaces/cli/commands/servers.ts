@@ -94,14 +94,25 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
     },
   );
 
-  const hq = program.command('hq').description('start HQ only (nodes join it with `cortical node`)');
-  addListenOptions(hq).action(async (o: ListenFlags) => {
+  const hq = program
+    .command('hq')
+    .description('start HQ only (nodes join it with `cortical node`)')
+    .addOption(new Option('--preset <name>', 'single (SQLite + in-process bus, the default) or cluster (PostgreSQL + NATS, several replicas); or $CORTICAL_PRESET').choices(['single', 'cluster']))
+    .option('--store <url>', 'sqlite:PATH or postgres://USER:PASSWORD@HOST:5432/DB (or $CORTICAL_STORE)')
+    .option('--bus <urls>', 'memory or nats://HOST:4222[,HOST:4222] (or $CORTICAL_BUS)')
+    .option('--config <file>', 'JSON config file with preset, store, bus, busPrefix, busStream (default: config.json in the data directory)');
+  addListenOptions(hq).action(async (o: ListenFlags & { preset?: string; store?: string; bus?: string; config?: string }) => {
     const code = await runners.hq({
       host: o.host,
       port: o.port,
       dataDir: resolveDataDir(io, o.dataDir),
+      preset: o.preset,
+      store: o.store,
+      bus: o.bus,
+      configFile: o.config === undefined ? undefined : resolvePath(io, o.config),
       onReady: (info: HqReadyInfo) => {
         out(io, `Cortical HQ listening on ${info.url}`);
+        if (info.backend !== undefined) out(io, `  backend:     ${info.backend}`);
         if (info.createdAdminToken) out(io, `  new admin token (shown once): ${info.createdAdminToken}`);
         if (info.tokenFile !== null) out(io, `  admin token: ${info.tokenFile}`);
         out(io, '  add a node:  cortical token create --role node   (prints the command to run on it)');
@@ -116,7 +127,7 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
     .option('--join-token <token>', 'join token from `cortical token create --role node` (or $CORTICAL_JOIN_TOKEN); not needed once the node has joined')
     .option('--work-dir <dir>', 'directory for task workspaces (default: under the data directory)')
     .option('--data-dir <dir>', 'node state directory (default: $CORTICAL_HOME or ~/.cortical)')
-    .addHelpText('after', '\nThe HQ URL comes from the global option --hq URL (or $CORTICAL_HQ).');
+    .addHelpText('after', '\nThe HQ URL comes from the global option --hq URL (or $CORTICAL_HQ); with several HQ replicas give them all,\ncomma-separated (--hq http://hq1:7470,http://hq2:7470): the node fails over between them.');
   addNodeOptions(node).action(
     async (
       o: GcFlags & { joinToken?: string; workDir?: string; dataDir?: string; name?: string; capabilities?: string[]; slots?: number; runtime: RuntimeChoice; dockerImage: string; warmPool: number },
@@ -127,6 +138,8 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
       if (hqRaw === undefined || hqRaw === '') {
         throw new CliUsageError('cortical node needs --hq URL (or $CORTICAL_HQ): the address of HQ');
       }
+      const hqUrls = [...new Set(hqRaw.split(',').map((u) => u.trim()).filter((u) => u !== '').map(normaliseHqUrl))];
+      if (hqUrls.length === 0) throw new CliUsageError('cortical node needs --hq URL (or $CORTICAL_HQ): the address of HQ');
       // Optional once the node has joined: it then re-joins with the credential in its work dir.
       const joinToken = (o.joinToken ?? io.env['CORTICAL_JOIN_TOKEN'] ?? '').trim();
       const code = await runners.node({
@@ -134,7 +147,8 @@ export function registerServerCommands(program: Command, ctx: CommandContext, ru
         dockerImage: o.dockerImage,
         warmPool: o.warmPool,
         ...gcSettings(o),
-        hq: normaliseHqUrl(hqRaw),
+        hq: hqUrls[0]!,
+        hqUrls,
         joinToken: joinToken === '' ? null : joinToken,
         nodeName: o.name === undefined ? null : nodeName(o.name),
         capabilities: o.capabilities ?? null,
