@@ -58,7 +58,7 @@ export class SleeveIdentity {
 
   /** What the agent is told about its identity (never the credential itself, only its file). */
   env(): Record<string, string> {
-    const env: Record<string, string> = { CORTICAL_TASK_ID: this.task.id };
+    const env: Record<string, string> = { CORTICAL_TASK_ID: this.task.id, CORTICAL_ATTEMPT: String(this.task.attempts) };
     if (this.homePath !== null && this.credential !== null) env.CORTICAL_TASK_TOKEN_FILE = `${this.homePath}/${TOKEN_FILE}`;
     const url = this.gitUrl;
     if (url !== null) env.CORTICAL_GIT_REMOTE = url;
