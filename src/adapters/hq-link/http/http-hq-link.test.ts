@@ -73,7 +73,8 @@ describe('HttpHqLink', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    link = new HttpHqLink({ baseUrl, requestTimeoutMs: 300 });
+    // generous: a loaded machine can take a while to answer the first request
+    link = new HttpHqLink({ baseUrl, requestTimeoutMs: 10_000 });
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
@@ -147,9 +148,10 @@ describe('HttpHqLink', () => {
   });
 
   it('turns a timeout and a refused connection into UNAVAILABLE', async () => {
-    link.setIdentity(credential);
+    const impatient = new HttpHqLink({ baseUrl, requestTimeoutMs: 300 });
+    impatient.setIdentity(credential);
     reply = () => undefined; // never answers
-    const slow: unknown = await link.renewLease({ taskId: 'task_1', fencingToken: 4 }).catch((e: unknown) => e);
+    const slow: unknown = await impatient.renewLease({ taskId: 'task_1', fencingToken: 4 }).catch((e: unknown) => e);
     expect(isCorticalError(slow) && slow.code).toBe('UNAVAILABLE');
     const gone = new HttpHqLink({ baseUrl: 'http://127.0.0.1:1', requestTimeoutMs: 1000 });
     gone.setIdentity(credential);
