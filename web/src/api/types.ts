@@ -62,23 +62,26 @@ export interface TaskUsageDto {
   usd: number;
 }
 
+export interface GuardrailsDto {
+  maxIterations: number | null;
+  timeoutMs: number | null;
+  iterationTimeoutMs: number | null;
+  budgetTokens: number | null;
+  budgetUsd: number | null;
+  stuckAfterIterations: number | null;
+}
+
 export interface TaskDto {
   id: string;
   spec: {
     prompt: string;
     agent: string;
-    mode: string;
+    mode: 'once' | 'loop';
     requires: string[];
     repo: { path: string; baseRef: string | null } | null;
     until: string | null;
-    guardrails: {
-      maxIterations: number | null;
-      timeoutMs: number | null;
-      iterationTimeoutMs: number | null;
-      budgetTokens: number | null;
-      budgetUsd: number | null;
-      stuckAfterIterations: number | null;
-    };
+    guardrails: GuardrailsDto;
+    maxAttempts: number;
     labels: Record<string, string>;
     project?: string;
     model?: string | null;
@@ -87,7 +90,7 @@ export interface TaskDto {
   state: TaskState;
   reason: string | null;
   message: string | null;
-  desired: string;
+  desired: 'run' | 'pause' | 'pause_now' | 'stop';
   attempts: number;
   nodeId: string | null;
   usage: TaskUsageDto;

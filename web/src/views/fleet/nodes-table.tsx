@@ -4,6 +4,7 @@ import { apiFetch } from '../../api/client.js';
 import type { NodeDto, Page, TaskDto } from '../../api/types.js';
 import { agentVersions, formatAgentVersion, otherCapabilities } from '../../lib/agents.js';
 import { useCursorPager } from '../../lib/cursor-pager.js';
+import { PagerControls } from '../../lib/pager-controls.js';
 import { formatMb, formatRelative } from '../../lib/format.js';
 import { taskHref } from '../../lib/router.js';
 import { useNow } from '../../lib/use-now.js';
@@ -161,15 +162,7 @@ export function NodesTable() {
           </table>
         </div>
       )}
-      <div className="pager">
-        <button type="button" className="secondary" disabled={!pager.hasPrevious} onClick={pager.previous}>
-          Previous
-        </button>
-        <span>Page {pager.page}</span>
-        <button type="button" className="secondary" disabled={nextCursor === null} onClick={() => pager.next(nextCursor)}>
-          Next
-        </button>
-      </div>
+      <PagerControls pager={pager} nextCursor={nextCursor} />
     </section>
   );
 }

@@ -13,7 +13,7 @@ describe('guardrailBars', () => {
   const task: Pick<TaskDto, 'usage' | 'runtimeMs' | 'spec'> = {
     usage: { iterations: 3, tokensIn: 1000, tokensOut: 500, usd: 2.5 },
     runtimeMs: 15_000,
-    spec: { prompt: 'p', agent: 'shell', mode: 'loop', requires: [], until: null, guardrails, maxAttempts: 3, labels: {} },
+    spec: { prompt: 'p', agent: 'shell', mode: 'loop', requires: [], repo: null, until: null, guardrails, maxAttempts: 3, labels: {} },
   };
 
   it('computes value, max and fraction per guardrail; unset guardrails have no max', () => {

@@ -1,60 +1,9 @@
 /** Wire shapes the task view reads (see src/contract/task-schemas.ts and docs/api.md). */
 
-export type TaskState = 'queued' | 'leased' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+import type { StoredEventDto, TaskState } from '../../api/types.js';
 
-export interface GuardrailsDto {
-  maxIterations: number | null;
-  timeoutMs: number | null;
-  iterationTimeoutMs: number | null;
-  budgetTokens: number | null;
-  budgetUsd: number | null;
-  stuckAfterIterations: number | null;
-}
-
-export interface TaskUsageDto {
-  iterations: number;
-  tokensIn: number;
-  tokensOut: number;
-  usd: number;
-}
-
-export interface TaskDto {
-  id: string;
-  spec: {
-    prompt: string;
-    agent: string;
-    mode: 'once' | 'loop';
-    requires: string[];
-    until: string | null;
-    guardrails: GuardrailsDto;
-    maxAttempts: number;
-    labels: Record<string, string>;
-    tier?: string;
-    project?: string;
-    model?: string | null;
-  };
-  state: TaskState;
-  reason: string | null;
-  message: string | null;
-  desired: 'run' | 'pause' | 'pause_now' | 'stop';
-  attempts: number;
-  nodeId: string | null;
-  usage: TaskUsageDto;
-  runtimeMs: number;
-  createdAt: number;
-  updatedAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-}
-
-export interface EventDto {
-  seq: number;
-  at: number;
-  type: string;
-  taskId: string | null;
-  nodeId: string | null;
-  data: Record<string, unknown>;
-}
+export type { GuardrailsDto, TaskDto, TaskState, TaskUsageDto } from '../../api/types.js';
+export type EventDto = StoredEventDto;
 
 export interface LogLineDto {
   taskId: string;

@@ -17,6 +17,7 @@ function makeTask(over: Partial<TaskDto> = {}): TaskDto {
       agent: 'codex',
       mode: 'loop',
       requires: [],
+      repo: null,
       until: 'npm test',
       guardrails: { maxIterations: 5, timeoutMs: 600_000, iterationTimeoutMs: null, budgetTokens: null, budgetUsd: 1, stuckAfterIterations: null },
       maxAttempts: 3,

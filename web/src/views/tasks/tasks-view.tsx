@@ -5,6 +5,7 @@ import { apiFetch } from '../../api/client.js';
 import { TASK_STATES, type Page, type TaskDto } from '../../api/types.js';
 import { AGENTS } from '../../api/types.js';
 import { useCursorPager } from '../../lib/cursor-pager.js';
+import { PagerControls } from '../../lib/pager-controls.js';
 import { formatInt, formatRelative, formatUsd } from '../../lib/format.js';
 import { taskHref } from '../../lib/router.js';
 import { useDebounced } from '../../lib/use-debounced.js';
@@ -147,15 +148,7 @@ export function TasksView() {
             </table>
           </div>
         )}
-        <div className="pager">
-          <button type="button" className="secondary" disabled={!pager.hasPrevious} onClick={pager.previous}>
-            Previous
-          </button>
-          <span>Page {pager.page}</span>
-          <button type="button" className="secondary" disabled={nextCursor === null} onClick={() => pager.next(nextCursor)}>
-            Next
-          </button>
-        </div>
+        <PagerControls pager={pager} nextCursor={nextCursor} />
       </section>
     </section>
   );
