@@ -2,9 +2,9 @@ import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node'
 import { z } from 'zod';
 import { BUS_TOPICS, type Bus, type BusMessage, type BusTopic } from '../../../core/ports/bus.js';
 import { silentLogger, type Logger } from '../../../core/ports/logger.js';
+import { LocalFanout, type BusHandler as Handler } from '../local-fanout.js';
 import { busSubject, busTopicFromSubject, SubjectPrefix } from './nats-subjects.js';
 
-type Handler = (message: BusMessage) => void;
 
 export const NatsBusOptions = z.object({
   /** `nats://host:port` or `host:port`, one or several (the client fails over between them). */
@@ -38,7 +38,7 @@ const BusPayload = z.record(z.string(), z.unknown());
  * - `close()` drains the connection (bounded by `drainTimeoutMs`).
  */
 export class NatsBus implements Bus {
-  private readonly handlers = new Map<BusTopic, Set<Handler>>();
+  private readonly fanout: LocalFanout;
   private closed = false;
   private closing: Promise<void> | null = null;
   private connected = true;
@@ -50,7 +50,9 @@ export class NatsBus implements Bus {
     readonly subjectPrefix: string,
     private readonly logger: Logger,
     private readonly drainTimeoutMs: number,
-  ) {}
+  ) {
+    this.fanout = new LocalFanout(logger);
+  }
 
   /** Connect (failing with a clear error when no server answers) and subscribe to the bus. */
   static async connect(input: NatsBusOptions & { logger?: Logger | undefined }): Promise<NatsBus> {
@@ -101,22 +103,13 @@ export class NatsBus implements Bus {
 
   subscribe(topic: BusTopic, handler: Handler): () => void {
     if (this.closed) return () => undefined;
-    let set = this.handlers.get(topic);
-    if (set === undefined) {
-      set = new Set();
-      this.handlers.set(topic, set);
-    }
-    const wrapped: Handler = (m) => handler(m);
-    set.add(wrapped);
-    return () => {
-      this.handlers.get(topic)?.delete(wrapped);
-    };
+    return this.fanout.subscribe(topic, handler);
   }
 
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
     this.closed = true;
-    this.handlers.clear();
+    this.fanout.clear();
     this.closing = this.drain();
     return this.closing;
   }
@@ -177,16 +170,7 @@ export class NatsBus implements Bus {
   }
 
   private deliverLocally(message: BusMessage): void {
-    const subscribers = this.handlers.get(message.topic);
-    if (subscribers === undefined) return;
-    for (const handler of [...subscribers]) {
-      if (!subscribers.has(handler)) continue;
-      try {
-        handler(message);
-      } catch (e) {
-        this.logger.error({ topic: message.topic, err: e instanceof Error ? e.message : String(e) }, 'bus handler threw; message dropped for it');
-      }
-    }
+    this.fanout.deliver(message);
   }
 
   private async watchStatus(): Promise<void> {
