@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import pg from 'pg';
+import { withAdmin } from '../../src/adapters/store/postgres/postgres-test-db.js';
 import { REPO_ROOT, sleep } from '../e2e/cortical-process.js';
 import type { NetHost } from './netns-kit.js';
 
@@ -118,39 +118,15 @@ export function fleetNode(host: NetHost, opts: { hqUrls: readonly string[]; join
 
 /** A fresh PostgreSQL database for the run; `drop()` removes it. */
 export async function freshDatabase(adminUrl: string, name: string): Promise<{ url: string; drop(): Promise<void>; terminateConnections(): Promise<number> }> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  await withAdmin((c) => c.query(`CREATE DATABASE ${name}`), adminUrl);
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
-  const withAdmin = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    try {
-      return await fn(c);
-    } finally {
-      await c.end();
-    }
-  };
   return {
     url: u.toString(),
     terminateConnections: () =>
-      withAdmin(async (c) => (await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])).rowCount ?? 0),
-    drop: () => withAdmin(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
+      withAdmin(async (c) => (await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])).rowCount ?? 0, adminUrl),
+    drop: () => withAdmin(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)), adminUrl),
   };
-}
-
-/** Whether PostgreSQL answers at `url`. */
-export async function pgReachable(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Waits until the admin token file of one of the replicas' data dirs exists. */

@@ -18,7 +18,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually, sleep, tempDir } from '../e2e/cortical-process.js';
-import { adminTokenOf, ensureDir, fleetNode, freePort, freshDatabase, hqReplica, pgReachable, type Restartable } from './chaos-fleet.js';
+import { canReach } from '../../src/adapters/bus/nats/nats-test-support.js';
+import { postgresReachable } from '../../src/adapters/store/postgres/postgres-test-db.js';
+import { adminTokenOf, ensureDir, fleetNode, freePort, freshDatabase, hqReplica, type Restartable } from './chaos-fleet.js';
 import { createTestNetwork, netnsAvailable, type NetHost, type TestNetwork } from './netns-kit.js';
 
 const PG_ADMIN = process.env.CORTICAL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -28,16 +30,7 @@ const RECOVERY_MS = 30_000;
 type Task = { id: string; state: string; attempts: number; nodeId: string | null };
 type Event = { seq: number; type: string; at: number; nodeId: string | null; taskId: string | null; data: Record<string, unknown> };
 
-const canRun = (await netnsAvailable()) && (await pgReachable(PG_ADMIN)) && (await natsReachable());
-
-async function natsReachable(): Promise<boolean> {
-  const { createConnection } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port: 4222 }, () => (s.end(), resolve(true)));
-    s.once('error', () => resolve(false));
-    s.setTimeout(2000, () => (s.destroy(), resolve(false)));
-  });
-}
+const canRun = (await netnsAvailable()) && (await postgresReachable(PG_ADMIN)) && (await canReach('127.0.0.1:4222', 2000));
 
 let root: { path: string; remove(): Promise<void> };
 let net: TestNetwork;

@@ -14,52 +14,21 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relayBucketName } from '../../src/adapters/bus/nats/nats-event-sink.js';
+import { natsAvailable, TEST_NATS_URL } from '../../src/adapters/bus/nats/nats-test-support.js';
+import { postgresReachable, TEST_PG_DISPLAY, TEST_PG_URL, withAdmin } from '../../src/adapters/store/postgres/postgres-test-db.js';
 import { api, baseEnv, cortical, CorticalDaemon, eventually, tempDir } from './cortical-process.js';
 
-const PG_URL = process.env.CORTICAL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const NATS_URL = process.env.CORTICAL_TEST_NATS_URL ?? '127.0.0.1:4222';
+const PG_URL = TEST_PG_URL;
+const NATS_URL = TEST_NATS_URL;
 
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function natsReachable(): Promise<boolean> {
-  try {
-    const nc = await connect({ servers: NATS_URL, timeout: 3_000, reconnect: false });
-    await nc.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const [pgOk, natsOk] = await Promise.all([postgresReachable(), natsReachable()]);
-const skipReason = !pgOk ? `no PostgreSQL at ${PG_URL.replace(/:[^:@/]*@/, ':***@')}` : !natsOk ? `no NATS at ${NATS_URL}` : null;
+const [pgOk, natsOk] = await Promise.all([postgresReachable(), natsAvailable()]);
+const skipReason = !pgOk ? `no PostgreSQL at ${TEST_PG_DISPLAY}` : !natsOk ? `no NATS at ${NATS_URL}` : null;
 if (skipReason !== null) console.warn(`skipped: ${skipReason}`);
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withAdmin(fn);
 
 type Task = { id: string; state: string; nodeId: string | null };
 interface SseEvent { id: number; type: string; taskId: string | null }

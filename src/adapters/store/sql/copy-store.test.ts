@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildSqliteFleet, createDatabase, dropDatabase, type SqliteFleet } from '../../../../test/migrate/sqlite-fleet.js';
 import { FakeClock } from '../../../core/clock.js';
@@ -13,7 +12,7 @@ import type { TableCopyProgress } from '../../../core/ports/store-copy.js';
 import { Hq } from '../../../services/hq/hq.js';
 import { MemoryBus } from '../../bus/memory/memory-bus.js';
 import { PostgresStore } from '../postgres/postgres-store.js';
-import { postgresReachable, TEST_PG_DISPLAY } from '../postgres/postgres-test-db.js';
+import { postgresReachable, TEST_PG_DISPLAY, withAdmin } from '../postgres/postgres-test-db.js';
 import { SqliteStore } from '../sqlite/sqlite-store.js';
 import { COPY_ORDER } from './copy-store.js';
 import { SqliteToPostgresCopier } from './sqlite-to-postgres-copier.js';
@@ -209,11 +208,5 @@ async function expectSameContent(src: Store, dst: Store, fleet: SqliteFleet): Pr
 }
 
 async function query<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await client.end();
-  }
+  return withAdmin(async (client) => (await client.query(text)).rows as T[], url);
 }
