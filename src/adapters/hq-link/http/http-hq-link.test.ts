@@ -3,49 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseProgressRequest } from '../../../contract/node-schemas.js';
 import { isCorticalError } from '../../../core/errors.js';
-import type { Task } from '../../../core/task.js';
+import { credential, task } from './http-hq-link-fixtures.js';
 import { HttpHqLink } from './http-hq-link.js';
 
-const credential = {
-  nodeId: 'node_1',
-  accessToken: 'tok_access.aaaaaaaaaaaaaaaaaaaa',
-  accessExpiresAt: 2_000_000_000_000,
-  refreshToken: 'tok_refresh.bbbbbbbbbbbbbbbbbbbb',
-  leaseTtlMs: 30_000,
-  heartbeatIntervalMs: 5_000,
-};
-const task: Task = {
-  id: 'task_1',
-  spec: {
-    prompt: 'echo hi',
-    agent: 'shell',
-    mode: 'once',
-    requires: [],
-    repo: null,
-    until: null,
-    guardrails: { maxIterations: 1, timeoutMs: null, iterationTimeoutMs: null, budgetTokens: null, budgetUsd: null, stuckAfterIterations: null },
-    priority: 0,
-    maxAttempts: 3,
-    retryBackoffMs: 1000,
-    labels: {},
-  },
-  state: 'leased',
-  reason: null,
-  message: null,
-  desired: 'run',
-  attempts: 1,
-  fencingToken: 4,
-  nodeId: 'node_1',
-  leaseExpiresAt: 1_700_000_030_000,
-  notBefore: 0,
-  usage: { iterations: 0, tokensIn: 0, tokensOut: 0, usd: 0 },
-  runtimeMs: 0,
-  workspacePath: null,
-  createdAt: 1,
-  updatedAt: 1,
-  startedAt: null,
-  finishedAt: null,
-};
 const nodeDto = {
   id: 'node_1', name: 'n1', capabilities: ['shell'], slots: 2, activeLeases: 1, freeSlots: 1, liveness: 'ready',
   scheduling: 'active', state: 'ready', resources: { cpuCount: 1, loadAvg1: 0, memTotalMb: 1, memFreeMb: 1 },
