@@ -2,6 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { storeMigrationProvider } from '../sql/migrations/migrations.js';
+import { legacyTaskRow } from './migration-test-rows.js';
 
 interface Db {
   tasks: Record<string, unknown>;
@@ -12,29 +13,9 @@ describe('migration 0006-dashboard on SQLite', () => {
     const db = new Kysely<Db>({ dialect: new SqliteDialect({ database: new BetterSqlite3(':memory:') }) });
     const migrator = new Migrator({ db, provider: storeMigrationProvider('sqlite') });
     expect((await migrator.migrateTo('0005-task-project')).error).toBeUndefined();
-    const row = (id: string, spec: string) => ({
-      id,
-      spec,
-      state: 'queued',
-      desired: 'run',
-      attempts: 0,
-      fencing_token: 0,
-      not_before: 0,
-      usage_iterations: 0,
-      usage_tokens_in: 0,
-      usage_tokens_out: 0,
-      usage_usd: 0,
-      runtime_ms: 0,
-      priority: 0,
-      agent: 'shell',
-      requires: '[]',
-      created_at: 1,
-      updated_at: 1,
-      row_version: 1,
-    });
     await db
       .insertInto('tasks')
-      .values([row('T1', JSON.stringify({ prompt: 'Fix The Login', agent: 'shell' })), row('t2', 'not json')])
+      .values([legacyTaskRow('T1', JSON.stringify({ prompt: 'Fix The Login', agent: 'shell' })), legacyTaskRow('t2', 'not json')])
       .execute();
     expect((await migrator.migrateToLatest()).error).toBeUndefined();
     const rows = await db.selectFrom('tasks').select(['id', 'search_text']).orderBy('id').execute();

@@ -2,6 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { storeMigrationProvider } from '../sql/migrations/migrations.js';
+import { legacyTaskRow } from './migration-test-rows.js';
 
 interface Db {
   tasks: Record<string, unknown>;
@@ -12,26 +13,7 @@ describe('migration 0005-task-project on SQLite', () => {
     const db = new Kysely<Db>({ dialect: new SqliteDialect({ database: new BetterSqlite3(':memory:') }) });
     const migrator = new Migrator({ db, provider: storeMigrationProvider('sqlite') });
     expect((await migrator.migrateTo('0004-agents-and-budgets')).error).toBeUndefined();
-    const row = (id: string, spec: Record<string, unknown>) => ({
-      id,
-      spec: JSON.stringify({ prompt: 'x', agent: 'shell', ...spec }),
-      state: 'queued',
-      desired: 'run',
-      attempts: 0,
-      fencing_token: 0,
-      not_before: 0,
-      usage_iterations: 0,
-      usage_tokens_in: 0,
-      usage_tokens_out: 0,
-      usage_usd: 0,
-      runtime_ms: 0,
-      priority: 0,
-      agent: 'shell',
-      requires: '[]',
-      created_at: 1,
-      updated_at: 1,
-      row_version: 1,
-    });
+    const row = (id: string, spec: Record<string, unknown>) => legacyTaskRow(id, JSON.stringify({ prompt: 'x', agent: 'shell', ...spec }));
     await db.insertInto('tasks').values([row('t1', { project: 'web' }), row('t2', {}), row('t3', { project: 'Bad Name' })]).execute();
     expect((await migrator.migrateToLatest()).error).toBeUndefined();
     const rows = await db.selectFrom('tasks').select(['id', 'project']).orderBy('id').execute();
