@@ -15,6 +15,7 @@ import { usageRollupContract } from './contract/usage-rollup-contract.js';
 import { resleeveProjectContract } from './contract/resleeve-project-contract.js';
 import { taskEventsNewestContract } from './contract/task-events-newest-contract.js';
 import { dashboardContract } from './contract/dashboard-contract.js';
+import { leadershipContract } from './contract/leadership-contract.js';
 
 /**
  * The contract every Store passes (SQLite and PostgreSQL run the same suite). `makeStore` returns
@@ -52,5 +53,6 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     dashboardContract(env);
     nodeTokenContract(env);
     nodeCommandContract(env);
+    leadershipContract(env);
   });
 }

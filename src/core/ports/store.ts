@@ -2,6 +2,7 @@ import type { Principal, Role, TokenKind, TokenRecord } from '../auth.js';
 import type { NewEvent, StoredEvent, EventType } from '../events.js';
 import type { NodeCommand, NodeCommandKind } from '../node-command.js';
 import type { FleetNode, NodeResources, NodeScheduling } from '../node.js';
+import type { LeaderRole, Leadership, LeadershipClaim } from '../leadership.js';
 import type { AdmissionTask, DailyBudget, Spend } from '../budgets.js';
 import type { Page, PageRequest } from '../page.js';
 import type { SchedulePlan, SchedulerSnapshot, UnplacedReason } from '../scheduler/scheduler-types.js';
@@ -175,6 +176,17 @@ export interface Store {
   ensureSecret(input: { name: string; candidate: string; nowMs: number }): Promise<string>;
   /** Whether any admin api token exists (first start creates one). */
   hasAdminToken(): Promise<boolean>;
+
+  // ---- leadership among HQ replicas (core/leadership.ts) ------------------------------------
+  /**
+   * Take the role when nobody holds it or the holder's time ran out, renew it when `holder`
+   * has it (until nowMs + ttlMs), else report who holds it (`leader` false).
+   */
+  claimLeadership(claim: LeadershipClaim): Promise<Leadership>;
+  /** Give up the role if `holder` has it (it expires at nowMs); otherwise nothing. */
+  releaseLeadership(input: { role: LeaderRole; holder: string; nowMs: number }): Promise<void>;
+  /** Who holds the role, as seen by `asker`. */
+  getLeadership(input: { role: LeaderRole; asker: string; nowMs: number }): Promise<Leadership>;
 
   // ---- node commands (snapshot / revert of a task's workspace on its node) -----------------
   /** Queue a command for a node; event `workspace.command-queued` unless `list_snapshots`. */

@@ -14,6 +14,11 @@ export interface HqConfig {
   readonly joinTokenTtlMs: number;
   /** Scheduler pass interval (a fallback: wake-ups run passes sooner). */
   readonly schedulerIntervalMs: number;
+  /**
+   * How long the scheduler role lasts without renewal: replicas sharing a store elect one
+   * scheduler through it, and when that replica dies another takes over after at most this long.
+   */
+  readonly schedulerLeaderTtlMs: number;
   /** Lease reaper interval. */
   readonly reaperIntervalMs: number;
   /** Queued tasks considered per scheduling pass. */
@@ -46,6 +51,7 @@ export const DEFAULT_HQ_CONFIG: HqConfig = {
   nodeAccessTtlMs: 900_000,
   joinTokenTtlMs: 24 * 60 * 60 * 1000,
   schedulerIntervalMs: 1_000,
+  schedulerLeaderTtlMs: 5_000,
   reaperIntervalMs: 1_000,
   maxTasksPerPass: 10_000,
   reapBatchSize: 500,
@@ -65,6 +71,7 @@ export function resolveHqConfig(partial: Partial<HqConfig> = {}): HqConfig {
     'nodeAccessTtlMs',
     'joinTokenTtlMs',
     'schedulerIntervalMs',
+    'schedulerLeaderTtlMs',
     'reaperIntervalMs',
     'maxTasksPerPass',
     'reapBatchSize',

@@ -6,6 +6,7 @@ import { schedule } from '../../core/scheduler/schedule.js';
 import type { HqDeps } from './hq-deps.js';
 import { errorMessage, notify } from './notify.js';
 import { WakeSignal } from './wake-signal.js';
+import { Leadership } from './scheduler-leadership.js';
 
 export interface SchedulingPassResult {
   /** Queued tasks in the snapshot. */
@@ -84,13 +85,18 @@ const WAKE_TOPICS: readonly BusTopic[] = ['tasks.queued', 'nodes.changed', 'kill
 /**
  * Level-based scheduler loop: a pass on every wake-up (coalesced) and every
  * `schedulerIntervalMs`. Never runs two passes at once; a wake-up during a pass causes exactly one
- * more pass after it.
+ * more pass after it. Replicas that share a store elect one scheduler through it (`leadership`):
+ * the others only watch for the role to fall free, so their passes never contend with the
+ * leader's commits. (`runOnce` runs a pass regardless: commits re-check every placement.)
  */
 export class SchedulerLoop implements Runnable {
   private readonly wake = new WakeSignal();
   private passing: Promise<SchedulingPassResult> | null = null;
+  readonly leadership: Leadership;
 
-  constructor(private readonly deps: HqDeps) {}
+  constructor(private readonly deps: HqDeps) {
+    this.leadership = new Leadership(deps, 'scheduler');
+  }
 
   /** Ask for a pass soon (what bus wake-ups do). */
   poke(): void {
@@ -112,6 +118,10 @@ export class SchedulerLoop implements Runnable {
     const unsubscribe = WAKE_TOPICS.map((topic) => this.deps.bus.subscribe(topic, () => this.wake.notify()));
     try {
       while (!signal.aborted) {
+        if (!(await this.leadership.ensure())) {
+          await this.wake.wait(Math.max(1, this.leadership.msUntilCheck()), signal);
+          continue;
+        }
         let again = false;
         try {
           const result = await this.runOnce();
@@ -125,6 +135,7 @@ export class SchedulerLoop implements Runnable {
     } finally {
       for (const u of unsubscribe) u();
       if (this.passing !== null) await this.passing.catch(() => undefined);
+      await this.leadership.release();
     }
   }
 }

@@ -115,6 +115,34 @@ describe.runIf(reachable)('PostgresStore: several replicas on one database', () 
     for (const t of await allTasks()) expect({ state: t.state, attempts: t.attempts }).toEqual({ state: 'queued', attempts: 1 });
   });
 
+  it('heartbeats from every replica at once never abort each other; one racing the reaper leaves the node ready with matching events', async () => {
+    const nodes = Array.from({ length: 40 }, (_, i) => `hb_${String(i).padStart(2, '0')}`);
+    for (const id of nodes) await addNode(id, 1);
+    const resources = { cpuCount: 2, loadAvg1: 0.5, memTotalMb: 1024, memFreeMb: 512 };
+    for (let round = 1; round <= 5; round++) {
+      await Promise.all(nodes.map((nodeId, i) => (replicas[i % REPLICAS] as PostgresStore).heartbeatNode({ nodeId, nowMs: T0 + round * 1000, resources })));
+    }
+    // heartbeats and command fetches are node-scoped (READ COMMITTED, row lock): no retries
+    expect(retries).toBe(0);
+    // every node silent for long enough, then the reaper (on every replica) races one more beat per node
+    const late = T0 + 60_000;
+    await Promise.all([
+      ...replicas.map((store) => store.reapExpired({ nowMs: late, nodeLostAfterMs: 5_000, limit: 100 })),
+      ...nodes.map((nodeId, i) => (replicas[i % REPLICAS] as PostgresStore).heartbeatNode({ nodeId, nowMs: late, resources })),
+    ]);
+    for (const nodeId of nodes) {
+      const node = await first().getNode(nodeId);
+      const events = (await first().readEvents({ afterSeq: 0, limit: 1000, types: ['node.lost', 'node.recovered'] })).filter((e) => e.nodeId === nodeId);
+      const lost = events.filter((e) => e.type === 'node.lost').length;
+      const recovered = events.filter((e) => e.type === 'node.recovered').length;
+      // a heartbeat at `late` is the newest word: the node is ready, and was lost at most once
+      // (then recovered by that heartbeat), never left lost
+      expect(node?.liveness).toBe('ready');
+      expect(lost).toBeLessThanOrEqual(1);
+      expect(recovered).toBe(lost);
+    }
+  });
+
   it('a single-use join token consumed from every replica at once is accepted exactly once', async () => {
     await first().createToken({
       id: 'tok_join',

@@ -27,8 +27,9 @@ const MIGRATE_TRIES = 3;
 
 /**
  * The store on PostgreSQL: the shared SQL store code (Kysely) over a pg pool. Several instances
- * (one per HQ replica) may share one database: every write transaction runs SERIALIZABLE and is
- * retried when PostgreSQL aborts it for a concurrent one, and events are committed in the order
+ * (one per HQ replica) may share one database: write transactions run SERIALIZABLE (a few hot
+ * single-row ones READ COMMITTED with row locks) and are retried when PostgreSQL aborts one for a
+ * concurrent one, and events are committed in the order
  * of their sequence numbers (see docs/scale-out.md). Transient connection errors are retried a
  * bounded number of times; the connection password never appears in messages.
  */
@@ -62,7 +63,11 @@ export class PostgresStore extends SqlStore {
     pool.on('error', (e) => options.onPoolError?.(e));
     const resilient = new ResilientPool(pool, settings.retry, where, options.onRetry);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: resilient }) });
-    const ctx: SqlContext = { db, runInTx: (fn) => runPostgresTx(db, resilient, settings.retry, where, fn) };
+    const ctx: SqlContext = {
+      db,
+      flavor: 'postgres',
+      runInTx: (fn, tx) => runPostgresTx(db, resilient, settings.retry, where, fn, tx?.isolation ?? 'serializable'),
+    };
     return new PostgresStore(db, settings, where, ctx);
   }
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { CorticalError } from '../../../core/errors.js';
-import type { Db } from '../sql/sql-context.js';
+import type { Db, TxIsolation } from '../sql/sql-context.js';
 import { transientKind, translatePgError } from './pg-errors.js';
 import type { RetryPolicy } from './pg-retry.js';
 import type { ResilientPool } from './resilient-pool.js';
@@ -8,7 +8,7 @@ import type { ResilientPool } from './resilient-pool.js';
 type Phase = 'acquire' | 'body' | 'commit';
 
 /**
- * Run `fn` in one SERIALIZABLE transaction on one pooled connection, and run it again (bounded,
+ * Run `fn` in one transaction (SERIALIZABLE unless asked otherwise) on one pooled connection, and run it again (bounded,
  * with back-off) when PostgreSQL aborts it for a concurrent transaction (40001, 40P01) or the
  * connection breaks before COMMIT. Serializable isolation makes the shared read-check-write code
  * behave as if every transaction ran alone (as on SQLite's single writer), whichever HQ replica
@@ -24,13 +24,15 @@ export async function runPostgresTx<T>(
   policy: RetryPolicy,
   where: string,
   fn: (tx: Db) => Promise<T>,
+  isolation: TxIsolation = 'serializable',
 ): Promise<T> {
+  const begin = isolation === 'serializable' ? sql`begin isolation level serializable` : sql`begin isolation level read committed`;
   for (let attempt = 1; ; attempt++) {
     const at: { phase: Phase } = { phase: 'acquire' };
     try {
       return await db.connection().execute(async (conn) => {
         at.phase = 'body';
-        await sql`begin isolation level serializable`.execute(conn);
+        await begin.execute(conn);
         let result: T;
         try {
           result = await fn(conn);

@@ -30,6 +30,7 @@ export const COPY_ORDER = [
   'usage_daily',
   'usage_hourly',
   'budgets',
+  'leaders',
 ] as const satisfies readonly (keyof Database)[];
 
 export type CopiedTable = (typeof COPY_ORDER)[number];

@@ -166,6 +166,14 @@ export interface NodeCommandsTable {
   updated_at: Int8;
 }
 
+export interface LeadersTable {
+  role: string;
+  holder: string;
+  term: Int8;
+  acquired_at: Int8;
+  expires_at: Int8;
+}
+
 export interface Database {
   tasks: TasksTable;
   task_labels: TaskLabelsTable;
@@ -181,4 +189,5 @@ export interface Database {
   usage_daily: UsageDailyTable;
   usage_hourly: UsageHourlyTable;
   budgets: BudgetsTable;
+  leaders: LeadersTable;
 }

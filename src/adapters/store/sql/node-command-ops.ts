@@ -87,32 +87,43 @@ export function getNodeCommand(ctx: SqlContext, id: string): Promise<NodeCommand
   return findCommand(ctx.db, id);
 }
 
+/**
+ * The node's open commands (queued ones become sent). Asked on every heartbeat, and almost always
+ * empty: that case is one indexed read and no transaction. Otherwise a READ COMMITTED
+ * transaction on PostgreSQL: the state change is per row and re-checked by its WHERE clause, and
+ * a command sent twice is harmless (sent commands are handed out until they finish).
+ */
 export async function takeNodeCommands(
   ctx: SqlContext,
   input: { nodeId: string; limit: number; nowMs: number },
 ): Promise<readonly NodeCommand[]> {
   const limit = Math.max(1, Math.min(500, Math.floor(input.limit)));
-  return ctx.runInTx(async (tx) => {
-    const rows = await tx
+  const open = (db: Db) =>
+    db
       .selectFrom('node_commands')
       .selectAll()
       .where('node_id', '=', input.nodeId)
       .where('state', 'in', ['queued', 'sent'])
       .orderBy('created_at', 'asc')
-      .orderBy('id', 'asc')
-      .limit(limit)
-      .execute();
-    const queued = rows.filter((r) => r.state === 'queued').map((r) => r.id);
-    if (queued.length > 0) {
-      await tx
-        .updateTable('node_commands')
-        .set({ state: 'sent', updated_at: input.nowMs })
-        .where('id', 'in', queued)
-        .where('state', '=', 'queued')
-        .execute();
-    }
-    return rows.map((r) => (r.state === 'queued' ? { ...commandFromRow(r), state: 'sent' as const, updatedAt: input.nowMs } : commandFromRow(r)));
-  });
+      .orderBy('id', 'asc');
+  const any = await open(ctx.db).limit(1).execute();
+  if (any.length === 0) return [];
+  return ctx.runInTx(
+    async (tx) => {
+      const rows = await open(tx).limit(limit).execute();
+      const queued = rows.filter((r) => r.state === 'queued').map((r) => r.id);
+      if (queued.length > 0) {
+        await tx
+          .updateTable('node_commands')
+          .set({ state: 'sent', updated_at: input.nowMs })
+          .where('id', 'in', queued)
+          .where('state', '=', 'queued')
+          .execute();
+      }
+      return rows.map((r) => (r.state === 'queued' ? { ...commandFromRow(r), state: 'sent' as const, updatedAt: input.nowMs } : commandFromRow(r)));
+    },
+    { isolation: 'read_committed' },
+  );
 }
 
 /** The event a finished command leaves in the task's history (none for a successful listing). */

@@ -8,7 +8,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { insertEvents } from './events-sql.js';
 import { toJson } from './json.js';
 import { findNodeRow, loadNode, loadNodeRow, nodesFromRows } from './node-row.js';
-import type { SqlContext } from './sql-context.js';
+import { forUpdate, type SqlContext } from './sql-context.js';
 
 export async function registerNode(
   ctx: SqlContext,
@@ -99,6 +99,12 @@ export async function listNodes(
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.name, last.id]) : null };
 }
 
+/**
+ * The hottest write of a fleet (every node, every few seconds), so on PostgreSQL it runs READ
+ * COMMITTED: it locks its node's row, and writes nothing that depends on other rows. A reaper
+ * that marked the node lost first is seen through the lock (and the node recovers); one that
+ * runs after it sees the fresh heartbeat.
+ */
 export async function heartbeatNode(
   ctx: SqlContext,
   input: {
@@ -110,25 +116,28 @@ export async function heartbeatNode(
     version?: string | undefined;
   },
 ): Promise<FleetNode> {
-  return ctx.runInTx(async (tx) => {
-    const row = await loadNodeRow(tx, input.nodeId);
-    await tx
-      .updateTable('nodes')
-      .set({
+  return ctx.runInTx(
+    async (tx) => {
+      const row = await forUpdate(ctx, tx.selectFrom('nodes').selectAll().where('id', '=', input.nodeId)).executeTakeFirst();
+      if (row === undefined) throw new CorticalError('NODE_NOT_FOUND', `node ${input.nodeId} not found`, { nodeId: input.nodeId });
+      const changes = {
         liveness: 'ready',
         last_heartbeat_at: input.nowMs,
         resources: toJson(input.resources),
         ...(input.capabilities !== undefined ? { capabilities: toJson(input.capabilities) } : {}),
         ...(input.slots !== undefined ? { slots: input.slots } : {}),
         ...(input.version !== undefined ? { version: input.version } : {}),
-      })
-      .where('id', '=', input.nodeId)
-      .execute();
-    if (row.liveness === 'lost') {
-      await insertEvents(tx, [{ type: 'node.recovered', taskId: null, nodeId: input.nodeId, data: {} }], input.nowMs);
-    }
-    return loadNode(tx, input.nodeId);
-  });
+      };
+      await tx.updateTable('nodes').set(changes).where('id', '=', input.nodeId).execute();
+      if (row.liveness === 'lost') {
+        await insertEvents(tx, [{ type: 'node.recovered', taskId: null, nodeId: input.nodeId, data: {} }], input.nowMs);
+      }
+      const [node] = await nodesFromRows(tx, [{ ...row, ...changes }]);
+      if (node === undefined) throw new CorticalError('NODE_NOT_FOUND', `node ${input.nodeId} not found`, { nodeId: input.nodeId });
+      return node;
+    },
+    { isolation: 'read_committed' },
+  );
 }
 
 const SCHEDULING_EVENTS: Readonly<Record<NodeScheduling, EventType>> = {

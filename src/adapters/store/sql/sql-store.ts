@@ -37,6 +37,8 @@ import * as nodes from './node-ops.js';
 import { reportProgress } from './progress-op.js';
 import { reapExpired } from './reaper-op.js';
 import * as sched from './scheduling-ops.js';
+import type { LeaderRole, Leadership, LeadershipClaim } from '../../../core/leadership.js';
+import * as leaders from './leader-ops.js';
 import type { SqlContext } from './sql-context.js';
 import * as tasks from './task-ops.js';
 import * as tokens from './token-ops.js';
@@ -227,6 +229,16 @@ export abstract class SqlStore implements Store {
   }
   ensureSecret(input: { name: string; candidate: string; nowMs: number }): Promise<string> {
     return ensureSecret(this.ctx, input);
+  }
+
+  claimLeadership(claim: LeadershipClaim): Promise<Leadership> {
+    return leaders.claimLeadership(this.ctx, claim);
+  }
+  releaseLeadership(input: { role: LeaderRole; holder: string; nowMs: number }): Promise<void> {
+    return leaders.releaseLeadership(this.ctx, input);
+  }
+  getLeadership(input: { role: LeaderRole; asker: string; nowMs: number }): Promise<Leadership> {
+    return leaders.getLeadership(this.ctx, input);
   }
 
   enqueueNodeCommand(input: NewNodeCommand): Promise<NodeCommand> {

@@ -37,7 +37,7 @@ export class SqliteStore extends SqlStore {
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
-    const ctx: SqlContext = { db, runInTx: (fn) => runSqliteTx(raw, db, fn) };
+    const ctx: SqlContext = { db, flavor: 'sqlite', runInTx: (fn) => runSqliteTx(raw, db, fn) };
     return new SqliteStore(raw, db, ctx);
   }
 

@@ -7,6 +7,7 @@ import { agentsAndBudgetsMigration } from './0004-agents-and-budgets.js';
 import { taskProjectMigration } from './0005-task-project.js';
 import { dashboardMigration } from './0006-dashboard.js';
 import { eventsCommitOrderMigration } from './0007-events-commit-order.js';
+import { leadersMigration } from './0008-leaders.js';
 
 /** Every migration, keyed by a name that sorts in the order they apply. */
 export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migration>> {
@@ -18,6 +19,7 @@ export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migr
     '0005-task-project': taskProjectMigration(),
     '0006-dashboard': dashboardMigration(),
     '0007-events-commit-order': eventsCommitOrderMigration(flavor),
+    '0008-leaders': leadersMigration(),
   };
 }
 
