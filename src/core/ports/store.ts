@@ -147,9 +147,10 @@ export interface Store {
   listNodes(filter: { states?: readonly string[] | undefined } & PageRequest): Promise<Page<FleetNode>>;
   /**
    * Heartbeat: liveness → ready (`node.recovered` if it was lost), resources, capabilities and
-   * slots refreshed. Returns the node.
+   * slots refreshed. Returns the node, and whether what the scheduler sees of it changed
+   * (liveness, slots or capabilities).
    */
-  heartbeatNode(input: { nodeId: string; nowMs: number; resources: NodeResources; capabilities?: readonly string[] | undefined; slots?: number | undefined; version?: string | undefined }): Promise<FleetNode>;
+  heartbeatNode(input: { nodeId: string; nowMs: number; resources: NodeResources; capabilities?: readonly string[] | undefined; slots?: number | undefined; version?: string | undefined }): Promise<NodeHeartbeat>;
   /** cordon / drain / uncordon (→ active). Events `node.cordoned`, `node.draining`, `node.uncordoned`. */
   setNodeScheduling(input: { nodeId: string; scheduling: NodeScheduling; nowMs: number; actor: string }): Promise<FleetNode>;
 
@@ -345,6 +346,12 @@ export interface ReapResult {
   readonly failed: readonly string[];
   readonly cancelled: readonly string[];
   readonly nodesLost: readonly string[];
+}
+
+export interface NodeHeartbeat {
+  readonly node: FleetNode;
+  /** Liveness, slots or capabilities changed with this heartbeat (the scheduler should look). */
+  readonly capacityChanged: boolean;
 }
 
 export interface NodeRegistration {

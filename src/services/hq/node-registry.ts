@@ -99,9 +99,7 @@ export class NodeRegistry {
   /** A node reports in: liveness, resources; it learns its leases and the kill switch. */
   async heartbeat(principal: Principal, nodeId: string, input: HeartbeatInput): Promise<HeartbeatResult> {
     assertSelf(principal, nodeId);
-    const before = await this.deps.store.getNode(nodeId);
-    if (before === null) throw new CorticalError('NODE_NOT_FOUND', `node ${nodeId} not found`, { nodeId });
-    const node = await this.deps.store.heartbeatNode({
+    const { node, capacityChanged } = await this.deps.store.heartbeatNode({
       nodeId,
       nowMs: this.deps.clock.nowMs(),
       resources: input.resources,
@@ -114,7 +112,7 @@ export class NodeRegistry {
       this.deps.store.getKillSwitch(),
       this.deps.store.takeNodeCommands({ nodeId, limit: MAX_COMMANDS_PER_HEARTBEAT, nowMs: this.deps.clock.nowMs() }),
     ]);
-    if (capacityChanged(before, node)) await notify(this.deps, ['nodes.changed'], { nodeId });
+    if (capacityChanged) await notify(this.deps, ['nodes.changed'], { nodeId });
     return { node, killSwitch: killSwitch.on, leases, commands };
   }
 
@@ -196,10 +194,3 @@ export function assertSelf(principal: Principal, nodeId: string): void {
   }
 }
 
-function capacityChanged(before: FleetNode, after: FleetNode): boolean {
-  return (
-    before.liveness !== after.liveness ||
-    before.slots !== after.slots ||
-    before.capabilities.join(',') !== after.capabilities.join(',')
-  );
-}

@@ -49,12 +49,45 @@ export function nodeTokenContract(env: EnvGetter): void {
       await e.store.reapExpired({ nowMs: e.clock.nowMs(), nodeLostAfterMs: 30_000, limit: 10 });
       const resources = { cpuCount: 8, loadAvg1: 1, memTotalMb: 16_000, memFreeMb: 1_000 };
       const hb = await e.store.heartbeatNode({ nodeId: n.id, nowMs: e.clock.nowMs(), resources, capabilities: ['x'], slots: 9, version: '0.2.0' });
-      expect(hb).toMatchObject({ liveness: 'ready', resources, capabilities: ['x'], slots: 9, version: '0.2.0', lastHeartbeatAt: e.clock.nowMs() });
+      expect(hb.node).toMatchObject({ liveness: 'ready', resources, capabilities: ['x'], slots: 9, version: '0.2.0', lastHeartbeatAt: e.clock.nowMs() });
+      expect(hb.capacityChanged).toBe(true);
       expect(await countEvents(e.store, 'node.recovered')).toBe(1);
       await e.store.heartbeatNode({ nodeId: n.id, nowMs: e.clock.nowMs() + 1, resources });
       expect(await countEvents(e.store, 'node.recovered')).toBe(1);
       expect(must(await e.store.getNode(n.id)).slots).toBe(9);
       await expectCode(e.store.heartbeatNode({ nodeId: 'node_nope', nowMs: 1, resources }), 'NODE_NOT_FOUND');
+    });
+
+    it('heartbeat reports whether the scheduler\'s view changed: slots, capabilities or liveness', async () => {
+      const e = env();
+      const n = await addNode(e, { capabilities: ['a', 'b'], slots: 2 });
+      const beat = (over: { capabilities?: string[]; slots?: number; loadAvg1?: number } = {}) => {
+        e.clock.advance(1000);
+        return e.store.heartbeatNode({
+          nodeId: n.id,
+          nowMs: e.clock.nowMs(),
+          resources: { ...n.resources, loadAvg1: over.loadAvg1 ?? 0.5 },
+          capabilities: over.capabilities,
+          slots: over.slots,
+        });
+      };
+      const plain = await beat({ loadAvg1: 3.25 });
+      expect(plain.capacityChanged).toBe(false);
+      expect(plain.node).toMatchObject({ liveness: 'ready', slots: 2, capabilities: ['a', 'b'], lastHeartbeatAt: e.clock.nowMs(), activeLeases: 0 });
+      expect(plain.node.resources.loadAvg1).toBe(3.25);
+      expect(must(await e.store.getNode(n.id))).toEqual(plain.node);
+      expect((await beat({ slots: 2, capabilities: ['a', 'b'] })).capacityChanged).toBe(false);
+      expect((await beat({ slots: 3 })).capacityChanged).toBe(true);
+      expect((await beat({ slots: 3 })).capacityChanged).toBe(false);
+      const caps = await beat({ capabilities: ['a', 'b', 'gpu'] });
+      expect(caps.capacityChanged).toBe(true);
+      expect(caps.node.capabilities).toEqual(['a', 'b', 'gpu']);
+      e.clock.advance(60_000);
+      await e.store.reapExpired({ nowMs: e.clock.nowMs(), nodeLostAfterMs: 30_000, limit: 10 });
+      const back = await beat();
+      expect(back.capacityChanged).toBe(true);
+      expect(back.node.liveness).toBe('ready');
+      expect(await countEvents(e.store, 'node.recovered')).toBe(1);
     });
 
     it('cordon, drain and uncordon with their events; draining → drained when leases end', async () => {

@@ -11,8 +11,8 @@ import type { SqlContext } from './sql-context.js';
 import { saveTask, taskFromRow } from './task-row.js';
 import { requireTransition } from './task-transition.js';
 
+/** A node's leases, oldest first; NODE_NOT_FOUND for an unknown node (looked up only when it holds none). */
 export async function listNodeLeases(ctx: SqlContext, nodeId: string): Promise<readonly Task[]> {
-  await loadNodeRow(ctx.db, nodeId);
   const rows = await ctx.db
     .selectFrom('tasks')
     .selectAll()
@@ -21,6 +21,7 @@ export async function listNodeLeases(ctx: SqlContext, nodeId: string): Promise<r
     .orderBy('created_at', 'asc')
     .orderBy('id', 'asc')
     .execute();
+  if (rows.length === 0) await loadNodeRow(ctx.db, nodeId);
   return rows.map(taskFromRow);
 }
 

@@ -2,7 +2,8 @@ import { CorticalError } from '../../../core/errors.js';
 import type { EventType } from '../../../core/events.js';
 import type { FleetNode, NodeResources, NodeScheduling } from '../../../core/node.js';
 import { clampLimit, type Page, type PageRequest } from '../../../core/page.js';
-import type { NodeRegistration } from '../../../core/ports/store.js';
+import type { NodeHeartbeat, NodeRegistration } from '../../../core/ports/store.js';
+import { toNum } from './numbers.js';
 import { LEASED_TASK_STATES } from '../../../core/task.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { insertEvents } from './events-sql.js';
@@ -99,42 +100,57 @@ export async function listNodes(
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.name, last.id]) : null };
 }
 
+type HeartbeatInput = {
+  nodeId: string;
+  nowMs: number;
+  resources: NodeResources;
+  capabilities?: readonly string[] | undefined;
+  slots?: number | undefined;
+  version?: string | undefined;
+};
+
 /**
- * The hottest write of a fleet (every node, every few seconds), so on PostgreSQL it runs READ
- * COMMITTED: it locks its node's row, and writes nothing that depends on other rows. A reaper
- * that marked the node lost first is seen through the lock (and the node recovers); one that
- * runs after it sees the fresh heartbeat.
+ * The hottest write of a fleet (every node, every few seconds). The usual beat (a ready node
+ * whose slots and capabilities did not change) is one conditional UPDATE, atomic on its own;
+ * anything else (a lost node recovering, a capacity change, an unknown node) takes the full
+ * path. On PostgreSQL that path runs READ COMMITTED with the node's row locked: it writes
+ * nothing that depends on other rows. A reaper that marked the node lost first is seen through
+ * the lock (or makes the UPDATE's condition fail), and the node recovers; a reaper that runs
+ * after it sees the fresh heartbeat.
  */
-export async function heartbeatNode(
-  ctx: SqlContext,
-  input: {
-    nodeId: string;
-    nowMs: number;
-    resources: NodeResources;
-    capabilities?: readonly string[] | undefined;
-    slots?: number | undefined;
-    version?: string | undefined;
-  },
-): Promise<FleetNode> {
+export async function heartbeatNode(ctx: SqlContext, input: HeartbeatInput): Promise<NodeHeartbeat> {
+  const refresh = {
+    last_heartbeat_at: input.nowMs,
+    resources: toJson(input.resources),
+    ...(input.version !== undefined ? { version: input.version } : {}),
+  };
+  let beat = ctx.db.updateTable('nodes').set(refresh).where('id', '=', input.nodeId).where('liveness', '=', 'ready');
+  if (input.slots !== undefined) beat = beat.where('slots', '=', input.slots);
+  if (input.capabilities !== undefined) beat = beat.where('capabilities', '=', toJson(input.capabilities));
+  const row = await beat.returningAll().executeTakeFirst();
+  if (row !== undefined) {
+    const [node] = await nodesFromRows(ctx.db, [row]);
+    if (node !== undefined) return { node, capacityChanged: false };
+  }
   return ctx.runInTx(
     async (tx) => {
-      const row = await forUpdate(ctx, tx.selectFrom('nodes').selectAll().where('id', '=', input.nodeId)).executeTakeFirst();
-      if (row === undefined) throw new CorticalError('NODE_NOT_FOUND', `node ${input.nodeId} not found`, { nodeId: input.nodeId });
+      const before = await forUpdate(ctx, tx.selectFrom('nodes').selectAll().where('id', '=', input.nodeId)).executeTakeFirst();
+      if (before === undefined) throw new CorticalError('NODE_NOT_FOUND', `node ${input.nodeId} not found`, { nodeId: input.nodeId });
       const changes = {
+        ...refresh,
         liveness: 'ready',
-        last_heartbeat_at: input.nowMs,
-        resources: toJson(input.resources),
         ...(input.capabilities !== undefined ? { capabilities: toJson(input.capabilities) } : {}),
         ...(input.slots !== undefined ? { slots: input.slots } : {}),
-        ...(input.version !== undefined ? { version: input.version } : {}),
       };
       await tx.updateTable('nodes').set(changes).where('id', '=', input.nodeId).execute();
-      if (row.liveness === 'lost') {
+      if (before.liveness === 'lost') {
         await insertEvents(tx, [{ type: 'node.recovered', taskId: null, nodeId: input.nodeId, data: {} }], input.nowMs);
       }
-      const [node] = await nodesFromRows(tx, [{ ...row, ...changes }]);
+      const after = { ...before, ...changes };
+      const [node] = await nodesFromRows(tx, [after]);
       if (node === undefined) throw new CorticalError('NODE_NOT_FOUND', `node ${input.nodeId} not found`, { nodeId: input.nodeId });
-      return node;
+      const capacityChanged = before.liveness !== after.liveness || toNum(before.slots) !== toNum(after.slots) || before.capabilities !== after.capabilities;
+      return { node, capacityChanged };
     },
     { isolation: 'read_committed' },
   );

@@ -23,6 +23,7 @@ import type {
   ReapResult,
   Store,
   TaskFilter,
+  NodeHeartbeat,
 } from '../../../core/ports/store.js';
 import type { SchedulePlan, SchedulerSnapshot, UnplacedReason } from '../../../core/scheduler/scheduler-types.js';
 import type { Guidance, Task, TaskDesire, TaskSpec, TaskState } from '../../../core/task.js';
@@ -185,7 +186,7 @@ export abstract class SqlStore implements Store {
     capabilities?: readonly string[] | undefined;
     slots?: number | undefined;
     version?: string | undefined;
-  }): Promise<FleetNode> {
+  }): Promise<NodeHeartbeat> {
     return nodes.heartbeatNode(this.ctx, input);
   }
   setNodeScheduling(input: {
