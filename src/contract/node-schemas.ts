@@ -204,6 +204,17 @@ export const StatusResponse = z.object({
   }),
   /** Dollars spent in the last 60 minutes (from the hourly roll-up). */
   burnRateUsdPerHour: z.number(),
+  /** The scheduler election among HQ replicas that share a store (one replica schedules). */
+  scheduler: z.object({
+    /** The id of the replica that answered. */
+    replica: z.string(),
+    /** The replica that holds the scheduler role now; null when none does (it is being taken over). */
+    leader: z.string().nullable(),
+    /** Whether the answering replica schedules. */
+    leading: z.boolean(),
+    /** How many times the role has changed hands. */
+    term: z.number().int(),
+  }),
 });
 
 export const ErrorResponse = z.object({

@@ -158,6 +158,15 @@ describe.skipIf(skipReason !== null)('cluster preset: two HQ replicas on Postgre
   it('both replicas serve the API; tasks submitted through one succeed as seen through the other, on its event stream too', async () => {
     const [status1, status2] = await Promise.all([api(url1, token, 'GET', '/api/v1/status'), api(url2, token, 'GET', '/api/v1/status')]);
     expect([status1.status, status2.status]).toEqual([200, 200]);
+    // one replica schedules, and both name it
+    type Sched = { replica: string; leader: string | null; leading: boolean };
+    const [s1, s2] = await eventually('a scheduler leader', async () => {
+      const both = await Promise.all([url1, url2].map(async (u) => (await api(u, token, 'GET', '/api/v1/status')).json.scheduler as Sched));
+      return both.every((x) => x.leader !== null) ? both : undefined;
+    }, 15_000);
+    expect([s1!.leading, s2!.leading].filter(Boolean)).toHaveLength(1);
+    expect(s1!.leader).toBe(s2!.leader);
+    expect([s1!.replica, s2!.replica]).toContain(s1!.leader);
     const tasks = await Promise.all(['echo one', 'echo two', 'echo three'].map((p) => submit(url1, p)));
     for (const t of tasks) expect((await succeededOn(url2, t.id)).nodeId).not.toBeNull();
     await eventually('task.succeeded on replica 2\'s event stream', () => Promise.resolve(tasks.every((t) => follower.has('task.succeeded', t.id)) ? true : undefined), 15_000);
@@ -189,6 +198,8 @@ describe.skipIf(skipReason !== null)('cluster preset: two HQ replicas on Postgre
     await node.waitFor(/failing over/, 30_000);
     expect(node.output).toContain(url2);
 
+    // replica 2 schedules now (it took the role over if replica 1 held it)
+    await eventually('replica 2 leads the scheduling', async () => ((await api(url2, token, 'GET', '/api/v1/status')).json.scheduler.leading === true ? true : undefined), 30_000);
     const after = await Promise.all(['echo four', 'echo five'].map((p) => submit(url2, p)));
     for (const t of after) await succeededOn(url2, t.id);
     await eventually('the new tasks on replica 2\'s event stream', () => Promise.resolve(after.every((t) => follower.has('task.succeeded', t.id)) ? true : undefined), 15_000);

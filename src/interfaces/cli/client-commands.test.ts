@@ -394,6 +394,7 @@ describe('nodes, killswitch, status, token', () => {
       nodes: { total: 3, ready: 2, lost: 1, freeSlots: 3 },
       today: { date: '2026-11-21', succeeded: 10, failed: 2, cancelled: 0, usd: 3.5, tokens: 1200 },
       burnRateUsdPerHour: 0.75,
+      scheduler: { replica: 'hq_b', leader: 'hq_a', leading: false, term: 3 },
     };
     hq.on('GET', '/api/v1/status', { json: s });
     const r = await cli('status');
@@ -402,6 +403,7 @@ describe('nodes, killswitch, status, token', () => {
     expect(r.out).toMatch(/^tasks:\s+queued 2, running 1, succeeded 10$/m);
     expect(r.out).toMatch(/^nodes:\s+2 ready, 1 lost \(3 total\), 3 free slots$/m);
     expect(r.out).toMatch(/^today:\s+10 succeeded, 2 failed, \$3\.50 spent, burn rate \$0\.75\/h \(2026-11-21 UTC\)$/m);
+    expect(r.out).toMatch(/^scheduler:\s+replica hq_a \(term 3\); this one is hq_b$/m);
     expect(JSON.parse((await cli('status', '--json')).out)).toEqual({ hq: hq.url, ...s });
   });
 

@@ -81,7 +81,7 @@ export class Hq implements Runnable {
     this.leases = new LeaseService(this.deps, this.taskCredentials);
     this.killSwitch = new KillSwitchService(this.deps);
     this.dashboard = new DashboardService(this.deps);
-    this.status = new StatusService(this.deps, this.dashboard);
+    this.status = new StatusService(this.deps, this.dashboard, () => this.scheduler.leadership.holder);
     this.audit = new AuditService(this.deps);
     this.events = new EventFeed(this.deps);
     this.scheduler = new SchedulerLoop(this.deps);

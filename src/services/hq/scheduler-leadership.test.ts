@@ -145,6 +145,10 @@ describe('SchedulerLoop with two replicas on one store', () => {
     expect(follower.scheduler.leadership.leading).toBe(false);
     expect(leaderPasses.claims()).toBeGreaterThan(0);
     expect(followerPasses.claims()).toBe(0); // the follower never ran a scheduling pass
+    // status, through either replica, names the leader
+    const holder = leader.scheduler.leadership.holder;
+    expect((await leader.status.status()).scheduler).toEqual({ replica: holder, leader: holder, leading: true, term: 1 });
+    expect((await follower.status.status()).scheduler).toEqual({ replica: follower.scheduler.leadership.holder, leader: holder, leading: false, term: 1 });
 
     leaderStop.abort(); // a clean stop releases the role
     const t2 = await h.submit({ prompt: 'two' });

@@ -14,6 +14,19 @@ export interface HqStatus {
   readonly today: TodayFigures;
   /** Spend in the last 60 minutes. */
   readonly burnRateUsdPerHour: number;
+  /** Which HQ replica schedules (replicas sharing a store elect one). */
+  readonly scheduler: SchedulerStatus;
+}
+
+export interface SchedulerStatus {
+  /** The id of the replica that answered. */
+  readonly replica: string;
+  /** The id of the replica that holds the scheduler role now, or null when none does. */
+  readonly leader: string | null;
+  /** Whether the answering replica is that one. */
+  readonly leading: boolean;
+  /** How many times the role has changed hands (0: never held). */
+  readonly term: number;
 }
 
 /** Counts for `cortical status`. */
@@ -21,16 +34,21 @@ export class StatusService {
   constructor(
     private readonly deps: HqDeps,
     private readonly dashboard: DashboardService,
+    /** This replica's holder id in the scheduler election. */
+    private readonly replicaId: () => string,
   ) {}
 
   async status(): Promise<HqStatus> {
-    const [killSwitch, tasks, nodes, today, burnRateUsdPerHour] = await Promise.all([
+    const replica = this.replicaId();
+    const [killSwitch, tasks, nodes, today, burnRateUsdPerHour, leadership] = await Promise.all([
       this.deps.store.getKillSwitch(),
       this.deps.store.countTasksByState(),
       this.allNodes(),
       this.dashboard.today(),
       this.dashboard.burnRateUsdPerHour(),
+      this.deps.store.getLeadership({ role: 'scheduler', asker: replica, nowMs: this.deps.clock.nowMs() }),
     ]);
+    const leaderNow = leadership.expiresAt > this.deps.clock.nowMs() ? leadership.holder : null;
     let ready = 0;
     let lost = 0;
     let free = 0;
@@ -49,6 +67,7 @@ export class StatusService {
       nodes: { total: nodes.length, ready, lost, freeSlots: free },
       today,
       burnRateUsdPerHour,
+      scheduler: { replica, leader: leaderNow, leading: leadership.leader, term: leadership.term },
     };
   }
 

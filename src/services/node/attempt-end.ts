@@ -42,12 +42,15 @@ export async function startAttemptWithRetry(
 }
 
 /** completeAttempt, retried while HQ is unreachable (until `signal` aborts). */
+/** How sending a completion ended: accepted, refused for a lost lease, refused otherwise, or abandoned (shutdown). */
+export type CompletionSent = 'accepted' | 'lease_lost' | 'refused' | 'aborted';
+
 export async function completeWithRetry(
   deps: { hq: HqLink; logger: Logger },
   task: Task,
   end: Completion & { usage: TaskUsage; runtimeMs: number },
   signal: AbortSignal,
-): Promise<void> {
+): Promise<CompletionSent> {
   const backoff = new Backoff(500, 15_000);
   while (!signal.aborted) {
     try {
@@ -60,14 +63,19 @@ export async function completeWithRetry(
         usage: end.usage,
         runtimeMs: end.runtimeMs,
       });
-      return;
+      return 'accepted';
     } catch (e) {
+      if (isCorticalError(e) && e.code === 'LEASE_CONFLICT') {
+        deps.logger.warn({ taskId: task.id, fencingToken: task.fencingToken }, 'HQ rejected the completion: this attempt no longer holds the lease');
+        return 'lease_lost';
+      }
       if (isCorticalError(e) && (e.code === 'UNAVAILABLE' || e.retryable)) {
         await sleep(backoff.nextDelayMs(), signal);
       } else {
         deps.logger.warn({ taskId: task.id, err: (e as Error).message }, 'completing the attempt failed');
-        return;
+        return 'refused';
       }
     }
   }
+  return 'aborted';
 }

@@ -1,5 +1,5 @@
 import { readFinishedMarker } from '../../adapters/workspace/git/finished-marker.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -217,6 +217,22 @@ describe('LoopRunner', () => {
     await running;
     expect(runner.result).toEqual({ kind: 'lease_lost' });
     expect(hq.completions).toHaveLength(0);
+  });
+
+  it('an attempt that finished while its lease was lost still sends its completion: HQ refuses it and the attempt ends lease_lost', async () => {
+    const { hq, running, runner, wsPath } = setup(makeTask({ agent: 'shell', mode: 'once', prompt: 'sleep 0.3; touch finished.flag; echo done', limits: { maxIterations: 1 } }));
+    await until(() => hq.progress.some((p) => p.observed === 'running'));
+    hq.unavailable = true; // the node is cut off while the agent finishes
+    await until(() => existsSync(join(wsPath, 'finished.flag')));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hq.completions).toHaveLength(0);
+    hq.lostLeases.add(runner.taskId); // meanwhile HQ gave the task to another node
+    hq.unavailable = false;
+    await running;
+    expect(runner.result).toEqual({ kind: 'lease_lost' });
+    expect(hq.calls.filter((c) => c === 'complete')).toHaveLength(1); // sent once, refused
+    expect(hq.completions).toHaveLength(0);
+    expect(await readFinishedMarker(wsPath)).toBeNull(); // the workspace is not this attempt's to close
   });
 
   it('keeps running through an HQ outage and delivers the buffered logs afterwards', async () => {

@@ -373,11 +373,16 @@ export class LoopRunner implements Runnable {
 
   private async complete(end: Completion, signal: AbortSignal): Promise<void> {
     this.system(this.usage.iterations, `attempt ends: ${end.outcome} (${end.reason})${end.message ? `: ${end.message}` : ''}`);
-    if ((await this.outbox.drain(signal)) === 'lease_lost') {
+    const drained = await this.outbox.drain(signal);
+    // The attempt finished. Even when its last progress report was refused (the lease is gone:
+    // a zombie or partitioned node coming back), the completion is sent: HQ alone decides, and
+    // its fencing check rejects it and records the stale attempt's report in the task's history
+    // (`lease.rejected`, operation `complete`). The attempt then ends as a lost lease.
+    const sent = await completeWithRetry(this.deps, this.task, { ...end, usage: this.usage, runtimeMs: this.elapsedMs() }, signal);
+    if (drained === 'lease_lost' || sent === 'lease_lost') {
       this.endState = { kind: 'lease_lost' };
       return;
     }
-    await completeWithRetry(this.deps, this.task, { ...end, usage: this.usage, runtimeMs: this.elapsedMs() }, signal);
     if (end.outcome !== 'requeue' && this.workspacePath !== null) {
       await this.deps.workspaces
         .markFinished(this.workspacePath, this.deps.clock.nowMs(), end.outcome)

@@ -14,6 +14,15 @@ function todayFields(s: { today?: { date: string; succeeded: number; failed: num
   return [['today', `${t.succeeded} succeeded, ${t.failed} failed, $${t.usd.toFixed(2)} spent${burn} (${t.date} UTC)`]];
 }
 
+/** Which replica schedules (absent when HQ is older and does not report it). */
+function schedulerFields(s: { scheduler?: { replica: string; leader: string | null; leading: boolean; term: number } }): [string, string][] {
+  const sc = s.scheduler;
+  if (sc === undefined) return [];
+  if (sc.leading) return [['scheduler', `this replica (${sc.replica}, term ${sc.term})`]];
+  if (sc.leader === null) return [['scheduler', `no replica holds the role right now (term ${sc.term}); one takes it over shortly`]];
+  return [['scheduler', `replica ${sc.leader} (term ${sc.term}); this one is ${sc.replica}`]];
+}
+
 export function registerStatusCommand(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   program
@@ -41,6 +50,7 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): vo
           ['tasks', taskText],
           ['nodes', `${n.ready} ready, ${n.lost} lost (${n.total} total), ${n.freeSlots} free slot${n.freeSlots === 1 ? '' : 's'}`],
           ...todayFields(s),
+          ...schedulerFields(s),
         ]),
       );
     });
