@@ -22,6 +22,7 @@ import { endpointsFromEnv } from '../core/model-endpoints.js';
 import { OpenAiCompatiblePlanner } from '../adapters/planner/llm/llm-planner.js';
 import { DEFAULT_PLANNER_CONFIG } from '../services/hq/planner-config.js';
 import { ensureInitialAdminToken } from './admin-token.js';
+import { takeReplicaId } from './replica-id.js';
 import { createBus } from './bus-factory.js';
 import { describeHqSettings, SQLITE_FILE_NAME, type HqSettings } from './hq-settings.js';
 import { createStore } from './store-factory.js';
@@ -87,14 +88,17 @@ export async function startHq(opts: {
   }
   const { bus, sink } = busBuilt;
   const clock = new SystemClock();
+  const ids = new RandomIds(() => clock.nowMs());
+  const replicaId = await takeReplicaId({ dataDir: opts.dataDir, store, ids, nowMs: clock.nowMs(), logger: opts.logger });
   const hq = new Hq({
     store,
     bus,
     clock,
-    ids: new RandomIds(() => clock.nowMs()),
+    ids,
     logger: opts.logger,
     config: hqConfigFromEnv(opts.env),
     llmPlanner: llmPlannerFromEnv(opts.llmEnv ?? process.env, opts.logger),
+    replicaId,
   });
 
   const tokenFile = join(opts.dataDir, ADMIN_TOKEN_FILE);

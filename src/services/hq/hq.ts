@@ -36,6 +36,8 @@ export interface HqOptions {
   readonly config?: Partial<HqConfig> | undefined;
   /** The request planner's language model; absent or null: plans come from the rules alone. */
   readonly llmPlanner?: LlmPlanner | null | undefined;
+  /** This replica's id in the scheduler election; default: a new random one. */
+  readonly replicaId?: string | undefined;
 }
 
 /**
@@ -84,7 +86,7 @@ export class Hq implements Runnable {
     this.status = new StatusService(this.deps, this.dashboard, () => this.scheduler.leadership.holder);
     this.audit = new AuditService(this.deps);
     this.events = new EventFeed(this.deps);
-    this.scheduler = new SchedulerLoop(this.deps);
+    this.scheduler = new SchedulerLoop(this.deps, options.replicaId);
     this.reaper = new LeaseReaper(this.deps);
     this.workspaceCommands = new WorkspaceCommands(this.deps);
     this.plans = new PlanService(this.deps, options.llmPlanner ?? null);

@@ -5,6 +5,11 @@ import { errorMessage } from './notify.js';
 
 type LeadershipDeps = Pick<HqDeps, 'store' | 'clock' | 'logger' | 'config' | 'ids'>;
 
+/** A new replica id: an `hq_` id plus a random suffix (ids from a deterministic generator, as in tests, still differ). */
+export function newReplicaId(ids: HqDeps['ids']): string {
+  return `${ids.newId('hq')}.${randomBytes(4).toString('hex')}`;
+}
+
 /**
  * This replica's view of one role (the scheduler) among the replicas that share a store. The
  * holder renews the role when a third of its time has passed; the others ask at most every
@@ -22,9 +27,9 @@ export class Leadership {
   constructor(
     private readonly deps: LeadershipDeps,
     private readonly role: LeaderRole,
+    holder?: string,
   ) {
-    // random suffix: replicas built with deterministic ids (tests) must still differ
-    this.holder = `${deps.ids.newId('hq')}.${randomBytes(4).toString('hex')}`;
+    this.holder = holder ?? newReplicaId(deps.ids);
   }
 
   private get ttlMs(): number {

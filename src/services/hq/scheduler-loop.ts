@@ -94,8 +94,11 @@ export class SchedulerLoop implements Runnable {
   private passing: Promise<SchedulingPassResult> | null = null;
   readonly leadership: Leadership;
 
-  constructor(private readonly deps: HqDeps) {
-    this.leadership = new Leadership(deps, 'scheduler');
+  constructor(
+    private readonly deps: HqDeps,
+    replicaId?: string,
+  ) {
+    this.leadership = new Leadership(deps, 'scheduler', replicaId);
   }
 
   /** Ask for a pass soon (what bus wake-ups do). */
