@@ -4,7 +4,7 @@ import { CorticalError } from '../../../core/errors.js';
 import type { Database } from '../sql/database.js';
 import { runMigrations } from '../sql/migrations/run-migrations.js';
 import type { Db, SqlContext } from '../sql/sql-context.js';
-import { SqlStore } from '../sql/sql-store.js';
+import { migratedOrClosed, SqlStore } from '../sql/sql-store.js';
 import { redactUrl } from './pg-errors.js';
 import { sleep } from './pg-retry.js';
 import { parsePostgresSettings, type PostgresSettings, type PostgresStoreOptions } from './postgres-options.js';
@@ -73,14 +73,7 @@ export class PostgresStore extends SqlStore {
 
   /** Open and migrate. */
   static async create(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const store = PostgresStore.open(url, options);
-    try {
-      await store.migrate();
-    } catch (e) {
-      await store.close();
-      throw e;
-    }
-    return store;
+    return migratedOrClosed(PostgresStore.open(url, options));
   }
 
   /**

@@ -50,6 +50,17 @@ import * as commands from './node-command-ops.js';
  * The Store on any SQL database Kysely speaks. Dialect-neutral: a subclass supplies the
  * connection, the transaction wrapper (`SqlContext`), migrations and shutdown.
  */
+/** Migrate a freshly opened store; on failure close it and rethrow (the stores' `create`). */
+export async function migratedOrClosed<S extends Store>(store: S): Promise<S> {
+  try {
+    await store.migrate();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
+}
+
 export abstract class SqlStore implements Store {
   protected constructor(protected readonly ctx: SqlContext) {}
 

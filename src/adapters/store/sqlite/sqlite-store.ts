@@ -3,7 +3,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../sql/database.js';
 import { runMigrations } from '../sql/migrations/run-migrations.js';
 import type { Db, SqlContext } from '../sql/sql-context.js';
-import { SqlStore } from '../sql/sql-store.js';
+import { migratedOrClosed, SqlStore } from '../sql/sql-store.js';
 import { runSqliteTx } from './sqlite-transaction.js';
 
 export interface SqliteStoreOptions {
@@ -43,14 +43,7 @@ export class SqliteStore extends SqlStore {
 
   /** Open and migrate. */
   static async create(filename: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
-    const store = SqliteStore.open(filename, options);
-    try {
-      await store.migrate();
-    } catch (e) {
-      await store.close();
-      throw e;
-    }
-    return store;
+    return migratedOrClosed(SqliteStore.open(filename, options));
   }
 
   async migrate(): Promise<void> {
