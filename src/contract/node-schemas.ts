@@ -76,6 +76,8 @@ export const HeartbeatRequest = z.strictObject({
 export const HeartbeatResponse = z.object({
   node: NodeSchema,
   killSwitch: z.boolean(),
+  /** The fleet lockdown: while on, every T2 and T3 tool call is refused (absent from older HQs: off). */
+  lockdown: z.boolean().default(false),
   /** Every task leased to this node (new assignments included). */
   leases: z.array(TaskSchema),
   /** Pending workspace commands for this node (snapshot, revert, list), oldest first, bounded. */
@@ -114,7 +116,7 @@ export const LeaseProgressRequest = z.strictObject({
     .array(
       z.strictObject({
         iteration: z.number().int().nonnegative(),
-        kind: z.enum(['started', 'finished', 'usage', 'snapshot', 'agent']),
+        kind: z.enum(['started', 'finished', 'usage', 'snapshot', 'agent', 'revert']),
         at: z.number(),
         /** `diff` (with `finished`): the iteration's workspace diff; null when it could not be computed. */
         data: z.looseObject({ diff: WorkspaceDiffSchema.nullable().optional() }),

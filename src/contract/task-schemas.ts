@@ -32,6 +32,44 @@ export const AgentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'agent: a dr
 export const ModelName = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, 'model: a model id such as claude-sonnet-4-5 or gpt-5 (letters, digits and . _ : / @ + -)');
 export const ProjectName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'project: lowercase letters, digits, . _ - (up to 63, starting with a letter or digit)');
 
+/** Why `name` is not a usable branch name (git's ref-name rules, and not a task branch), or null. */
+export function branchNameProblem(name: string): string | null {
+  if (name === '' || name.length > 255) return 'a branch name is 1 to 255 characters';
+  if ([...name].some((ch) => ch <= ' ' || ch === '\u007f') || /[~^:?*[\\]/.test(name)) return 'a branch name has no spaces, control characters or any of ~ ^ : ? * [ \\';
+  if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.')) return 'a branch name does not start with - or /, nor end with / or .';
+  if (name.includes('..') || name.includes('//') || name.includes('@{') || name === '@') return 'a branch name has no .., //, @{ and is not @';
+  if (name.split('/').some((c) => c.startsWith('.') || c.endsWith('.lock'))) return 'no part of a branch name starts with . or ends with .lock';
+  if (name.startsWith('refs/')) return 'give the branch name without refs/heads/ (e.g. main)';
+  if (name === 'cortical' || name.startsWith('cortical/')) return 'cortical/… branches are task branches; promote to another branch (e.g. main)';
+  return null;
+}
+
+export const MAX_PIPELINE_CHECKS = 50;
+
+/** A check VERIFY runs on the merged result: a shell command, exit 0 = passed. */
+export const TaskPipelineCheckSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'check name: letters, digits, . _ - (up to 100, starting with a letter or digit)'),
+  command: z.string().min(1, 'a check command must not be empty').max(10_000, 'a check command is at most 10000 characters'),
+  timeoutMs: positiveInt.max(3_600_000, 'a check timeout is at most 1 hour (3600000 ms)').optional(),
+});
+
+/** The task's pipeline: after success, `cortical/<taskId>` is verified and promoted onto `targetBranch`. */
+export const TaskPipelineRequest = z
+  .strictObject({
+    targetBranch: z.string().superRefine((b, ctx) => {
+      const problem = branchNameProblem(b);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: `targetBranch ${JSON.stringify(b.slice(0, 100))}: ${problem}` });
+    }),
+    checks: z.array(TaskPipelineCheckSchema).max(MAX_PIPELINE_CHECKS, `at most ${MAX_PIPELINE_CHECKS} pipeline checks`).default([]),
+  })
+  .superRefine((p, ctx) => {
+    const seen = new Set<string>();
+    p.checks.forEach((c, i) => {
+      if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: ['checks', i, 'name'], message: `check name '${c.name}' is used twice; names must be unique` });
+      seen.add(c.name);
+    });
+  });
+
 export const TaskCreateRequest = z.strictObject({
   prompt: z.string().min(1, 'prompt must not be empty').max(200_000),
   agent: AgentName.default('shell'),
@@ -74,7 +112,12 @@ export const TaskCreateRequest = z.strictObject({
   model: ModelName.nullable().default(null),
   /** Agents (and models) to go on with after a rate-limited iteration, in order. */
   fallbacks: z.array(z.strictObject({ agent: AgentName, model: ModelName.nullable().default(null) })).max(5).default([]),
+  /** Put the task's branch through the safety pipeline when it succeeds: verify, then fast-forward `targetBranch`. Needs `repo`. */
+  pipeline: TaskPipelineRequest.optional(),
 }).superRefine((req, ctx) => {
+  if (req.pipeline !== undefined && req.repo === null) {
+    ctx.addIssue({ code: 'custom', path: ['pipeline'], message: 'pipeline needs repo: the task branch cortical/<taskId> of a repository is what gets promoted' });
+  }
   const mode = req.network ?? (req.allow.length > 0 ? 'allowlist' : 'none');
   if (mode === 'allowlist' && req.allow.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['allow'], message: 'network allowlist needs at least one allow entry (host or host:port)' });
@@ -120,6 +163,12 @@ export const TaskSpecSchema = z.object({
   project: z.string().optional(),
   model: z.string().nullable().optional(),
   fallbacks: z.array(z.object({ agent: z.string(), model: z.string().nullable() })).optional(),
+  pipeline: z
+    .object({
+      targetBranch: z.string(),
+      checks: z.array(z.object({ name: z.string(), command: z.string(), timeoutMs: positiveInt.optional() })),
+    })
+    .optional(),
   sandbox: z
     .object({
       network: z.object({ mode: z.enum(NETWORK_MODES), allow: z.array(z.string()) }),

@@ -23,6 +23,16 @@ export const AUDIT_EVENT_TYPES = [
   'token.revoked',
   'plan.refused',
   'plan.submitted',
+  'policy.decision',
+  'pipeline.started',
+  'pipeline.promoted',
+  'pipeline.aborted',
+  'pipeline.rolled-back',
+  'tripcode.issued',
+  'tripcode.applied',
+  'tripcode.rejected',
+  'lockdown.changed',
+  'diagnostics.exported',
 ] as const satisfies readonly EventType[];
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -89,6 +99,26 @@ function summaryOf(e: StoredEvent, type: AuditEventType): string {
     }
     case 'plan.submitted':
       return `submitted a planned request as ${task}`;
+    case 'policy.decision':
+      return `${d.allowed === false ? 'denied' : 'allowed'} ${str(d.subject) ?? 'a call'}${str(d.tool) !== null ? ` ${String(d.tool)}` : ''}${str(d.tier) !== null ? ` (${String(d.tier)})` : ''}${str(d.reason) !== null ? `: ${String(d.reason)}` : ''}`;
+    case 'pipeline.started':
+      return `started pipeline run ${str(d.runId) ?? '?'}${str(d.intent) !== null ? `: ${String(d.intent)}` : ''}`;
+    case 'pipeline.promoted':
+      return `promoted pipeline run ${str(d.runId) ?? '?'}${str(d.version) !== null ? ` as ${String(d.version)}` : ''}`;
+    case 'pipeline.aborted':
+      return `aborted pipeline run ${str(d.runId) ?? '?'}${str(d.stage) !== null ? ` at ${String(d.stage)}` : ''}${str(d.error ?? d.reason) !== null ? `: ${String(d.error ?? d.reason)}` : ''}`;
+    case 'pipeline.rolled-back':
+      return `rolled ${str(d.target) ?? 'a target'} back to ${str(d.version) ?? str(d.snapshotId) ?? '?'}`;
+    case 'tripcode.issued':
+      return `issued tripcode ${str(d.code) ?? '?'}`;
+    case 'tripcode.applied':
+      return `applied tripcode ${str(d.code) ?? '?'}`;
+    case 'tripcode.rejected':
+      return `rejected a tripcode${str(d.code) !== null ? ` ${String(d.code)}` : ''}: ${str(d.reason) ?? '?'}`;
+    case 'lockdown.changed':
+      return d.on === true ? `locked the fleet down${str(d.reason) !== null ? `: ${String(d.reason)}` : ''}` : 'lifted the fleet lockdown';
+    case 'diagnostics.exported':
+      return `exported a signed diagnostics bundle${str(d.profile) !== null ? ` (${String(d.profile)})` : ''}`;
   }
 }
 

@@ -37,6 +37,17 @@ export const EVENT_TYPES = [
   'token.revoked',
   'plan.refused', // the request planner's policy refused a request (preview or submit)
   'plan.submitted', // a planned request became a task
+  'policy.decision', // a safety policy allowed or denied a tool call, a plan or a plan step
+  'pipeline.started', // a safety pipeline run began (PLAN)
+  'pipeline.stage', // a pipeline run finished a stage (passed or failed)
+  'pipeline.promoted', // a pipeline run's Green became Blue
+  'pipeline.aborted', // a pipeline run stopped before promotion
+  'pipeline.rolled-back', // a workspace or release went back to a snapshot
+  'tripcode.issued',
+  'tripcode.applied',
+  'tripcode.rejected',
+  'lockdown.changed', // fleet lockdown on/off (kill switch + T2/T3 denied)
+  'diagnostics.exported',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -4,7 +4,7 @@ export interface IdGenerator {
   newId(prefix: IdPrefix): string;
 }
 
-export type IdPrefix = 'task' | 'node' | 'tok' | 'gd' | 'att' | 'cmd' | 'hq';
+export type IdPrefix = 'task' | 'node' | 'tok' | 'gd' | 'att' | 'cmd' | 'hq' | 'pipe' | 'dry';
 
 /** Deterministic ids for tests: `task_000001`, `task_000002`, … */
 export class SequentialIds implements IdGenerator {

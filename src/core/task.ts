@@ -118,6 +118,22 @@ export interface TaskSpec {
   readonly model?: string | null | undefined;
   /** Agents (and models) to go on with after a rate-limited iteration, in order. */
   readonly fallbacks?: readonly AgentModel[] | undefined;
+  /** Put the task's branch through the safety pipeline when it succeeds (needs `repo`); absent = no pipeline. */
+  readonly pipeline?: TaskPipelineSpec | undefined;
+}
+
+/** A check VERIFY runs on the merged result (exit 0 = passed). */
+export interface TaskPipelineCheck {
+  readonly name: string;
+  readonly command: string;
+  readonly timeoutMs?: number | undefined;
+}
+
+/** A task's pipeline: its branch `cortical/<taskId>` goes through PLAN … PROMOTE onto `targetBranch`. */
+export interface TaskPipelineSpec {
+  /** The branch PROMOTE fast-forwards (Blue); never written by the agent. */
+  readonly targetBranch: string;
+  readonly checks: readonly TaskPipelineCheck[];
 }
 
 export interface AgentModel {

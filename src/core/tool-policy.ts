@@ -184,12 +184,17 @@ function argTexts(args: Readonly<Record<string, unknown>>): string[] {
   return TEXT_ARGS.flatMap((k) => (typeof args[k] === 'string' ? [args[k]] : []));
 }
 
-function matching(patterns: readonly string[], texts: readonly string[]): string | null {
+/**
+ * The first of `patterns` that matches one of `texts`, or null. An invalid pattern is skipped,
+ * or counts as a match with `invalidMatches` (deny lists that must fail closed).
+ */
+export function firstMatchingPattern(patterns: readonly string[], texts: readonly string[], invalidMatches = false): string | null {
   for (const p of patterns) {
     let test: (t: string) => boolean;
     try {
       test = compilePattern(p);
     } catch {
+      if (invalidMatches) return p;
       continue;
     }
     if (texts.some((t) => test(t))) return p;
@@ -207,7 +212,7 @@ export function policyRoots(policy: ToolPolicy, ctx: ToolPolicyContext): string[
 export function decide(policy: ToolPolicy, call: ToolCallRequest, ctx: ToolPolicyContext): ToolDecision {
   const { tier, why } = classifyCall(call.name, call.args);
   const texts = argTexts(call.args);
-  const denied = matching(policy.deny, texts);
+  const denied = firstMatchingPattern(policy.deny, texts);
   if (denied !== null) return { allowed: false, tier, reason: `matches deny pattern ${JSON.stringify(denied)}` };
   const roots = policyRoots(policy, ctx);
   const workspace = resolvePosixPath('/', ctx.workspace);
@@ -220,7 +225,7 @@ export function decide(policy: ToolPolicy, call: ToolCallRequest, ctx: ToolPolic
       return { allowed: false, tier, reason: `${key} ${JSON.stringify(value)} resolves to ${resolved}, outside the allowed roots (${roots.join(', ')})` };
     }
   }
-  if (tierAbove(tier, policy.maxTier) && matching(policy.allow, texts) === null) {
+  if (tierAbove(tier, policy.maxTier) && firstMatchingPattern(policy.allow, texts) === null) {
     return { allowed: false, tier, reason: `${call.name} is ${tier} (${why}), above the policy's maximum ${policy.maxTier}` };
   }
   return { allowed: true, tier };

@@ -17,6 +17,36 @@ const EnvSchema = z.object({
   CORTICAL_SCHEDULER_INTERVAL_MS: msVar.optional(),
   CORTICAL_REAPER_INTERVAL_MS: msVar.optional(),
   CORTICAL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  /** `1`/`true`: serve `/metrics` without a token (for a scraper on a private network). */
+  CORTICAL_METRICS_PUBLIC: z.enum(['0', '1', 'true', 'false']).optional(),
+  /** Blue for Bridge calls: `git:/abs/repo#branch` or `release:/abs/dir`. */
+  CORTICAL_PIPELINE_TARGET: z.string().min(1).optional(),
+  /** Projects whose tasks with a repository go through the pipeline: `project=branch,project=branch`. */
+  CORTICAL_PIPELINE_PROJECTS: z
+    .string()
+    .regex(/^\s*[^=,\s]+=[^=,\s]+\s*(,\s*[^=,\s]+=[^=,\s]+\s*)*$/, 'expected project=branch[,project=branch…]')
+    .optional(),
+  /** The safety policy file (YAML), loaded and validated at start; default: the built-in policy. */
+  CORTICAL_POLICY_FILE: z.string().min(1).optional(),
+  /** Serve the gRPC Bridge on this port (0 = any free port); unset = no Bridge. */
+  CORTICAL_BRIDGE_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The Bridge's TLS certificate (PEM file; with CORTICAL_BRIDGE_TLS_KEY): serve TLS, not plain text. */
+  CORTICAL_BRIDGE_TLS_CERT: z.string().min(1).optional(),
+  /** The private key of CORTICAL_BRIDGE_TLS_CERT (PEM file). */
+  CORTICAL_BRIDGE_TLS_KEY: z.string().min(1).optional(),
+  /** CA certificates (PEM file) that client certificates must chain to: mutual TLS on the Bridge. */
+  CORTICAL_BRIDGE_CLIENT_CA: z.string().min(1).optional(),
+}).superRefine((env, ctx) => {
+  const cert = env.CORTICAL_BRIDGE_TLS_CERT !== undefined;
+  const key = env.CORTICAL_BRIDGE_TLS_KEY !== undefined;
+  if (cert && !key) {
+    ctx.addIssue({ code: 'custom', path: ['CORTICAL_BRIDGE_TLS_KEY'], message: 'CORTICAL_BRIDGE_TLS_CERT is set but CORTICAL_BRIDGE_TLS_KEY is not: set both (PEM file paths) or neither' });
+  } else if (key && !cert) {
+    ctx.addIssue({ code: 'custom', path: ['CORTICAL_BRIDGE_TLS_CERT'], message: 'CORTICAL_BRIDGE_TLS_KEY is set but CORTICAL_BRIDGE_TLS_CERT is not: set both (PEM file paths) or neither' });
+  }
+  if (env.CORTICAL_BRIDGE_CLIENT_CA !== undefined && !(cert && key)) {
+    ctx.addIssue({ code: 'custom', path: ['CORTICAL_BRIDGE_CLIENT_CA'], message: 'mutual TLS needs TLS: set CORTICAL_BRIDGE_TLS_CERT and CORTICAL_BRIDGE_TLS_KEY too' });
+  }
 });
 
 export type EnvConfig = z.infer<typeof EnvSchema>;

@@ -3,7 +3,7 @@
  * cluster: PostgreSQL + NATS with the event relay), services, REST API on an HTTP server.
  */
 import { ProcessGitHost } from '../adapters/git-host/process/process-git-host.js';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -26,6 +26,8 @@ import { takeReplicaId } from './replica-id.js';
 import { createBus } from './bus-factory.js';
 import { describeHqSettings, SQLITE_FILE_NAME, type HqSettings } from './hq-settings.js';
 import { createStore } from './store-factory.js';
+import { pipelineSetup } from './pipeline-setup.js';
+import { startBridgeServer, type BridgeTlsOptions } from '../interfaces/bridge/bridge-server.js';
 
 export interface RunningHq {
   readonly hq: Hq;
@@ -34,6 +36,8 @@ export interface RunningHq {
   readonly tokenFile: string;
   /** The admin token's plaintext when it was created by this start (first start), else null. */
   readonly createdAdminToken: string | null;
+  /** The gRPC Bridge's URL (`http://host:port`, or `https://` with TLS; HTTP/2), or null when it is not served. */
+  readonly bridgeUrl: string | null;
   /** Stops the loops, closes the server and the store. */
   close(): Promise<void>;
 }
@@ -52,7 +56,18 @@ export function hqConfigFromEnv(env: EnvConfig): Partial<HqConfig> {
     nodeAccessTtlMs: env.CORTICAL_NODE_ACCESS_TTL_MS,
     schedulerIntervalMs: env.CORTICAL_SCHEDULER_INTERVAL_MS,
     reaperIntervalMs: env.CORTICAL_REAPER_INTERVAL_MS,
+    pipelineProjects: pipelineProjectsOf(env.CORTICAL_PIPELINE_PROJECTS),
   };
+}
+
+/** `web=main, api=release` → { web: 'main', api: 'release' } (validated by the env schema). */
+export function pipelineProjectsOf(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (text ?? '').split(',')) {
+    const [project, branch] = pair.split('=').map((x) => x.trim());
+    if (project && branch) out[project] = branch;
+  }
+  return out;
 }
 
 export async function startHq(opts: {
@@ -89,6 +104,14 @@ export async function startHq(opts: {
   const { bus, sink } = busBuilt;
   const clock = new SystemClock();
   const ids = new RandomIds(() => clock.nowMs());
+  let pipeline;
+  try {
+    pipeline = await pipelineSetup({ dataDir: opts.dataDir, logger: opts.logger, target: opts.env.CORTICAL_PIPELINE_TARGET, policyFile: opts.env.CORTICAL_POLICY_FILE });
+  } catch (e) {
+    await bus.close();
+    await store.close();
+    throw e;
+  }
   const replicaId = await takeReplicaId({ dataDir: opts.dataDir, store, ids, nowMs: clock.nowMs(), logger: opts.logger });
   const hq = new Hq({
     store,
@@ -99,6 +122,8 @@ export async function startHq(opts: {
     config: hqConfigFromEnv(opts.env),
     llmPlanner: llmPlannerFromEnv(opts.llmEnv ?? process.env, opts.logger),
     replicaId,
+    diagnosticsDir: join(opts.dataDir, 'diagnostics'),
+    pipeline,
   });
 
   const tokenFile = join(opts.dataDir, ADMIN_TOKEN_FILE);
@@ -113,7 +138,12 @@ export async function startHq(opts: {
       tokenFile,
       shared: built.shared,
     });
-    const app = createApiApp(hq, { gitHost: new ProcessGitHost(), webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT });
+    const metricsPublic = opts.env.CORTICAL_METRICS_PUBLIC === '1' || opts.env.CORTICAL_METRICS_PUBLIC === 'true';
+    const app = createApiApp(hq, {
+      gitHost: new ProcessGitHost(),
+      webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
+      metrics: { registry: hq.metrics.registry, public: metricsPublic },
+    });
     server = await new Promise<Server>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolve(s as Server));
       (s as Server).once('error', reject);
@@ -126,6 +156,31 @@ export async function startHq(opts: {
   const address = server.address() as AddressInfo;
   const hostForUrl = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   const url = `http://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${address.port}`;
+
+  let bridge: Awaited<ReturnType<typeof startBridgeServer>> | null = null;
+  if (opts.env.CORTICAL_BRIDGE_PORT === undefined && opts.env.CORTICAL_BRIDGE_TLS_CERT !== undefined) {
+    opts.logger.warn({ cert: opts.env.CORTICAL_BRIDGE_TLS_CERT }, 'CORTICAL_BRIDGE_TLS_CERT is set but CORTICAL_BRIDGE_PORT is not: the Bridge is not served');
+  }
+  if (opts.env.CORTICAL_BRIDGE_PORT !== undefined) {
+    try {
+      const tls = await bridgeTlsFromEnv(opts.env);
+      bridge = await startBridgeServer({
+        host: opts.host,
+        port: opts.env.CORTICAL_BRIDGE_PORT,
+        backend: hq.bridge,
+        authenticate: (token) => hq.auth.authenticate(token),
+        logger: opts.logger.child({ component: 'bridge' }),
+        ...(tls === undefined ? {} : { tls }),
+      });
+      opts.logger.info({ url: bridge.url }, 'gRPC Bridge listening');
+    } catch (e) {
+      server.close();
+      server.closeAllConnections();
+      await bus.close();
+      await store.close();
+      throw e;
+    }
+  }
 
   const loops = new AbortController();
   const running = hq.start(loops.signal).catch((e: unknown) => {
@@ -147,11 +202,12 @@ export async function startHq(opts: {
     url,
     tokenFile,
     createdAdminToken,
+    bridgeUrl: bridge === null ? null : `${bridge.url.startsWith('https:') ? 'https' : 'http'}://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${bridge.port}`,
     async close() {
       if (closed) return;
       closed = true;
       loops.abort();
-      await Promise.all([running, relaying]);
+      await Promise.all([running, relaying, bridge?.close()]);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -160,6 +216,29 @@ export async function startHq(opts: {
       await store.close();
     },
   };
+}
+
+/**
+ * The Bridge's TLS material from the files CORTICAL_BRIDGE_TLS_CERT / _KEY / CORTICAL_BRIDGE_CLIENT_CA
+ * name (the env schema has checked that cert and key come together); undefined = plain text.
+ */
+export async function bridgeTlsFromEnv(env: EnvConfig): Promise<BridgeTlsOptions | undefined> {
+  const certFile = env.CORTICAL_BRIDGE_TLS_CERT;
+  const keyFile = env.CORTICAL_BRIDGE_TLS_KEY;
+  if (certFile === undefined || keyFile === undefined) return undefined;
+  const read = async (variable: string, file: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      throw new Error(`${variable}: cannot read ${file} (expected a readable PEM file): ${reason}`, { cause: e });
+    }
+  };
+  const cert = await read('CORTICAL_BRIDGE_TLS_CERT', certFile);
+  const key = await read('CORTICAL_BRIDGE_TLS_KEY', keyFile);
+  const caFile = env.CORTICAL_BRIDGE_CLIENT_CA;
+  if (caFile === undefined) return { cert, key };
+  return { cert, key, clientCa: await read('CORTICAL_BRIDGE_CLIENT_CA', caFile) };
 }
 
 /**

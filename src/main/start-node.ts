@@ -3,7 +3,11 @@ import type { Runtime } from '../core/ports/runtime.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { AgentPolicyRules } from '../core/agent-policy-map.js';
+import type { Clock } from '../core/clock.js';
 import { describeEndpoints, endpointsFromEnv } from '../core/model-endpoints.js';
+import { DEFAULT_TOOL_POLICY, tierAbove } from '../core/tool-policy.js';
+import type { TaskTier } from '../core/node-command.js';
 import { allAgentDrivers } from './agent-drivers.js';
 import { discoverAgents } from './agent-discovery.js';
 import { withAgentsEnvFile } from './agents-env-file.js';
@@ -16,10 +20,12 @@ import { OsSystemProbe } from '../adapters/system-probe/os/os-system-probe.js';
 import { GitWorkspaces } from '../adapters/workspace/git/git-workspace.js';
 import { DEFAULT_IDLE_GRACE_MS, GitWorkspaceGc, gibToBytes } from '../adapters/workspace/git/workspace-gc.js';
 import { GitWorkspaceSnapshots } from '../adapters/workspace/git/workspace-snapshots.js';
+import { NodeWatchdog } from '../services/node/node-watchdog.js';
 import type { NodeIdentity } from '../core/ports/hq-link.js';
 import type { Logger } from '../core/ports/logger.js';
 import type { RuntimeChoice } from '../interfaces/cli/server-runners.js';
 import { NodeAgent } from '../services/node/node-agent.js';
+import { PolicyDecisionLog } from '../services/node/policy-decision-log.js';
 import { WorkspaceCommandRunner } from '../services/node/workspace-command-runner.js';
 import { WorkspaceJanitor } from '../services/node/workspace-janitor.js';
 import { VERSION } from './config.js';
@@ -69,20 +75,23 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
   });
   const endpoints = endpointsFromEnv(await withAgentsEnvFile(opts.env, opts.logger));
   const sleeveEnv = scrubbedEnv(opts.env, { homeDir: join(opts.workDir, 'home') });
-  const agents = await discoverAgents(allAgentDrivers(), sleeveEnv, endpoints, (name) => !needsEndpoint(name) || endpointFor(name, endpoints) !== null);
+  // One log per node: drivers decide tool calls with it, runners send its decisions to HQ.
+  // `agent` is read only once tasks run, after it exists.
+  const policyLog = nodePolicyLog(clock, () => agent.lockdown, (taskId) => agent.tierOf(taskId));
+  const agents = await discoverAgents(allAgentDrivers({ policy: policyLog }), sleeveEnv, endpoints, (name) => !needsEndpoint(name) || endpointFor(name, endpoints) !== null);
   opts.logger.info({ agents: agents.versions, endpoints: describeEndpoints(endpoints) }, 'agents on this node');
   const hq = new HttpHqLink({ baseUrl: opts.hqUrl, requestTimeoutMs: 15_000, version: VERSION, logger: opts.logger.child({ component: 'hq-link' }) });
-  const commands = new WorkspaceCommandRunner({
-    hq,
-    snapshots: new GitWorkspaceSnapshots(opts.workDir),
-    workspacePathOf: (taskId) => join(opts.workDir, 'workspaces', taskId),
-    clock,
-    logger: opts.logger.child({ component: 'workspace-commands' }),
-  });
+  const snapshots = new GitWorkspaceSnapshots(opts.workDir);
+  const workspacePathOf = (taskId: string): string => join(opts.workDir, 'workspaces', taskId);
+  const commands = new WorkspaceCommandRunner({ hq, snapshots, workspacePathOf, clock, logger: opts.logger.child({ component: 'workspace-commands' }) });
+  // T2+ attempts whose node lost HQ past the threshold go back to their last snapshot (docs/watchdog.md).
+  const watchdog = new NodeWatchdog({ hq, snapshots, workspacePathOf, clock, logger: opts.logger.child({ component: 'watchdog' }) });
   const agent = new NodeAgent({
     hq,
     commands,
     beforeIteration: (input) => commands.beforeIteration(input),
+    watchdog,
+    policyLog,
     state: new FileNodeState(opts.workDir),
     probe: new OsSystemProbe(),
     clock,
@@ -118,6 +127,22 @@ export async function runNode(opts: NodeStartOptions, signal: AbortSignal): Prom
     await selected.close();
     await selected.egress?.close();
   }
+}
+
+/**
+ * The node's policy gate for agent drivers: the default tool policy, raised to the task's declared
+ * risk tier (a task declared T2 may make system changes: its workspace is snapshotted before
+ * every iteration), with the fleet lockdown as the node last heard it.
+ */
+export function nodePolicyLog(clock: Clock, lockdown: () => boolean, tierOf: (taskId: string) => TaskTier | undefined = () => undefined): PolicyDecisionLog {
+  return new PolicyDecisionLog({
+    clock,
+    rules: (taskId): AgentPolicyRules => {
+      const tier = tierOf(taskId);
+      const maxTier = tier !== undefined && tierAbove(tier, DEFAULT_TOOL_POLICY.maxTier) ? tier : DEFAULT_TOOL_POLICY.maxTier;
+      return { policy: { ...DEFAULT_TOOL_POLICY, maxTier }, lockdown: lockdown() };
+    },
+  });
 }
 
 /**

@@ -16,6 +16,7 @@ import { resleeveProjectContract } from './contract/resleeve-project-contract.js
 import { taskEventsNewestContract } from './contract/task-events-newest-contract.js';
 import { dashboardContract } from './contract/dashboard-contract.js';
 import { leadershipContract } from './contract/leadership-contract.js';
+import { safetyContract } from './contract/safety-contract.js';
 
 /**
  * The contract every Store passes (SQLite and PostgreSQL run the same suite). `makeStore` returns
@@ -54,5 +55,6 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     nodeTokenContract(env);
     nodeCommandContract(env);
     leadershipContract(env);
+    safetyContract(env);
   });
 }

@@ -39,7 +39,14 @@ export interface HqLink {
     resources: NodeResources;
     capabilities?: readonly string[];
     slots?: number;
-  }): Promise<{ node: FleetNode; killSwitch: boolean; leases: readonly Task[]; commands?: readonly NodeCommand[] }>;
+  }): Promise<{
+    node: FleetNode;
+    killSwitch: boolean;
+    /** The fleet lockdown (every T2 and T3 tool call refused); absent = off. */
+    lockdown?: boolean | undefined;
+    leases: readonly Task[];
+    commands?: readonly NodeCommand[];
+  }>;
   /** Report the outcome of a workspace command HQ sent with a heartbeat (snapshot, revert, list). */
   reportCommandResult(input: {
     commandId: string;

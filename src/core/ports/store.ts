@@ -1,3 +1,6 @@
+import type { AuditHead, AuditSeal, TripcodeUse, TripcodeUseResult } from '../audit-seal.js';
+import type { Lockdown } from '../lockdown.js';
+import type { NewPipelineRun, PipelineRun, PipelineRunUpdate } from '../pipeline/pipeline-run.js';
 import type { Principal, Role, TokenKind, TokenRecord } from '../auth.js';
 import type { NewEvent, StoredEvent, EventType } from '../events.js';
 import type { NodeCommand, NodeCommandKind } from '../node-command.js';
@@ -189,6 +192,25 @@ export interface Store {
   /** Who holds the role, as seen by `asker`. */
   getLeadership(input: { role: LeaderRole; asker: string; nowMs: number }): Promise<Leadership>;
 
+  // --- safety: fleet lockdown, tripcodes, the audit hash chain, pipeline runs
+  getLockdown(): Promise<Lockdown>;
+  /** The kill switch and the lockdown in one read (the heartbeat answer carries both). */
+  getFleetSwitches(): Promise<{ killSwitch: KillSwitch; lockdown: Lockdown }>;
+  /** Turning the lockdown on also turns the kill switch on (one transaction). */
+  setLockdown(input: { on: boolean; reason: string | null; nowMs: number; actor: string }): Promise<Lockdown>;
+  /** Accept a tripcode's nonce once, ever, and its family not within the cooldown. */
+  recordTripcodeUse(use: TripcodeUse): Promise<TripcodeUseResult>;
+  auditHead(): Promise<AuditHead | null>;
+  /** Append links after the head read (`expectedHeadSeq`); false when another sealer moved it first. */
+  appendAuditSeals(input: { seals: readonly AuditSeal[]; head: AuditHead; expectedHeadSeq: number }): Promise<boolean>;
+  readAuditSeals(input: { afterSeq: number; limit: number }): Promise<readonly AuditSeal[]>;
+  createPipelineRun(input: NewPipelineRun): Promise<PipelineRun>;
+  getPipelineRun(id: string): Promise<PipelineRun | null>;
+  /** CONFLICT when the run's version is not `expectedVersion`; NOT_FOUND for an unknown id. */
+  updatePipelineRun(input: PipelineRunUpdate): Promise<PipelineRun>;
+  /** Newest first. */
+  listPipelineRuns(input: PageRequest): Promise<Page<PipelineRun>>;
+
   // ---- node commands (snapshot / revert of a task's workspace on its node) -----------------
   /** Queue a command for a node; event `workspace.command-queued` unless `list_snapshots`. */
   enqueueNodeCommand(input: NewNodeCommand): Promise<NodeCommand>;
@@ -306,8 +328,11 @@ export interface LogLine extends NewLogLine {
 /** An iteration event reported by a node; stored as `iteration.*` events. */
 export interface IterationReport {
   readonly iteration: number;
-  /** `snapshot`: the workspace was snapshotted before the iteration (event `workspace.snapshotted`). */
-  readonly kind: 'started' | 'finished' | 'usage' | 'snapshot' | 'agent';
+  /**
+   * `snapshot`: the workspace was snapshotted before the iteration (event `workspace.snapshotted`).
+   * `revert`: the node's watchdog reverted the workspace (event `workspace.reverted`).
+   */
+  readonly kind: 'started' | 'finished' | 'usage' | 'snapshot' | 'agent' | 'revert';
   readonly at: number;
   readonly data: Readonly<Record<string, unknown>>;
 }

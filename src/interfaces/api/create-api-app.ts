@@ -1,6 +1,10 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Hq } from '../../services/hq/hq.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerAuditVerifyRoute } from './audit-verify-route.js';
+import { registerTripcodeRoutes } from './tripcode-routes.js';
+import { registerPipelineRoutes } from './pipeline-routes.js';
+import { registerTaskPipelineRoutes } from './task-pipeline-routes.js';
 import { registerBudgetRoutes } from './budget-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerDiffRoutes } from './diff-routes.js';
@@ -10,6 +14,7 @@ import { registerEventRoutes } from './event-routes.js';
 import { registerGitRoutes } from './git-routes.js';
 import type { GitHost } from '../../core/ports/git-host.js';
 import { registerLeaseRoutes } from './lease-routes.js';
+import { registerMetricsRoute, type MetricsRouteOptions } from './metrics-route.js';
 import { registerNodeRoutes } from './node-routes.js';
 import { registerPlanRoutes } from './plan-routes.js';
 import { jsonContent } from './openapi-helpers.js';
@@ -29,6 +34,8 @@ export interface ApiAppOptions {
   readonly gitHost?: GitHost | undefined;
   /** The built web dashboard (`web/dist`), served at `/`; absent = API only. */
   readonly webRoot?: string | undefined;
+  /** Prometheus metrics at `/metrics` (a token with `tasks:read`, unless public); absent = none. */
+  readonly metrics?: MetricsRouteOptions | undefined;
 }
 
 export function createApiApp(hq: Hq, options: ApiAppOptions = {}): OpenAPIHono<ApiEnv> {
@@ -64,9 +71,14 @@ export function createApiApp(hq: Hq, options: ApiAppOptions = {}): OpenAPIHono<A
   registerAdminRoutes(app, hq);
   registerBudgetRoutes(app, hq);
   registerDashboardRoutes(app, hq);
+  registerAuditVerifyRoute(app, hq, hq.auditVerifier);
+  registerTripcodeRoutes(app, hq, hq.tripcodes);
+  registerPipelineRoutes(app, hq);
+  registerTaskPipelineRoutes(app, hq);
   registerEventRoutes(app, hq);
   registerPlanRoutes(app, hq);
   if (options.gitHost !== undefined) registerGitRoutes(app, hq, options.gitHost);
+  if (options.metrics !== undefined) registerMetricsRoute(app, hq, options.metrics);
 
   indexRequestSchemas(app, schemas);
   if (options.webRoot !== undefined) registerStaticWeb(app, options.webRoot);

@@ -28,6 +28,14 @@ export function toTaskDto(t: Task): TaskDto {
       project: s.project ?? 'default',
       model: s.model ?? null,
       fallbacks: (s.fallbacks ?? []).map((f) => ({ agent: f.agent, model: f.model })),
+      ...(s.pipeline === undefined
+        ? {}
+        : {
+            pipeline: {
+              targetBranch: s.pipeline.targetBranch,
+              checks: s.pipeline.checks.map((c) => ({ name: c.name, command: c.command, ...(c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs }) })),
+            },
+          }),
       // The sleeve's network policy and limits: nodes read them from the leases they receive.
       ...(s.sandbox === undefined
         ? {}

@@ -134,16 +134,16 @@ export function registerNodeRoutes(app: OpenAPIHono<ApiEnv>, hq: Hq): void {
       method: 'post',
       path: `${NODE}/heartbeat`,
       tags: ['nodes'],
-      summary: 'Node heartbeat: report resources, learn leases and the kill switch',
+      summary: 'Node heartbeat: report resources, learn leases, the kill switch and the lockdown',
       security: BEARER_SECURITY,
       middleware: [nodeAct],
       request: { params: IdParam, body: jsonBody(HeartbeatRequest) },
-      responses: { 200: jsonContent(HeartbeatResponse, 'Node, kill switch, leases'), ...AUTH_ERRORS, ...NOT_FOUND_ERROR },
+      responses: { 200: jsonContent(HeartbeatResponse, 'Node, kill switch, lockdown, leases'), ...AUTH_ERRORS, ...NOT_FOUND_ERROR },
     }),
     async (c) => {
       const r = await hq.nodes.heartbeat(c.get('principal'), c.req.valid('param').id, c.req.valid('json'));
       const commands = r.commands.map(toNodeCommandDto);
-      return c.json({ node: toNodeDto(r.node), killSwitch: r.killSwitch, leases: r.leases.map(toTaskDto), commands }, 200);
+      return c.json({ node: toNodeDto(r.node), killSwitch: r.killSwitch, lockdown: r.lockdown, leases: r.leases.map(toTaskDto), commands }, 200);
     },
   );
 }

@@ -8,7 +8,11 @@ import { CliError, CliUsageError } from './cli-errors.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { CommandContext } from './command-context.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerBudgetCommands } from './commands/budgets.js';
+import { registerPolicyCommands } from './commands/policy.js';
+import { registerTripcodeCommands } from './commands/tripcode.js';
+import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerKillSwitchCommands } from './commands/killswitch.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerNodesCommands } from './commands/nodes.js';
@@ -56,6 +60,10 @@ function build(io: CliIo, runners: ServerRunners, ctx: CommandContext): Command 
   registerBudgetCommands(program, ctx);
   registerStatusCommand(program, ctx);
   registerTokenCommands(program, ctx);
+  registerAuditCommands(program, ctx);
+  registerPolicyCommands(program, ctx);
+  registerTripcodeCommands(program, ctx);
+  registerPipelineCommands(program, ctx);
   registerMigrateCommand(program, ctx, runners.storeCopier ?? null);
   return program;
 }

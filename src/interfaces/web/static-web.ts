@@ -29,7 +29,7 @@ const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
 
 /** Paths that belong to the API and are never answered with the dashboard. */
 function isApiPath(path: string): boolean {
-  return path === '/healthz' || path === '/api' || path.startsWith('/api/');
+  return path === '/healthz' || path === '/metrics' || path === '/api' || path.startsWith('/api/');
 }
 
 /**

@@ -1,3 +1,4 @@
+import { branchNameProblem } from '../../contract/task-schemas.js';
 import { DEFAULT_PLANNER_CONFIG, resolvePlannerConfig, type PlannerConfig } from './planner-config.js';
 
 /** HQ settings. Every value has a default; tests override the timings with short ones. */
@@ -31,6 +32,13 @@ export interface HqConfig {
   readonly version: string;
   /** Lifetime of a lease-scoped task credential (at most 15 minutes); renewed with the lease. */
   readonly taskCredentialTtlMs: number;
+  /**
+   * Projects whose tasks with a repository go through the safety pipeline when they succeed,
+   * project → target branch (a task's own `pipeline` wins). Empty = per task only.
+   */
+  readonly pipelineProjects: Readonly<Record<string, string>>;
+  /** How often audited events are sealed into the signed hash chain. */
+  readonly auditSealIntervalMs: number;
   /** The request planner: plan defaults, allowed agents and guardrail maxima (`POST /api/v1/plans`). */
   readonly planner: PlannerConfig;
 }
@@ -58,13 +66,20 @@ export const DEFAULT_HQ_CONFIG: HqConfig = {
   eventPollIntervalMs: 1_000,
   version: '0.0.0',
   taskCredentialTtlMs: 10 * 60 * 1000,
+  auditSealIntervalMs: 1_000,
+  pipelineProjects: {},
   planner: DEFAULT_PLANNER_CONFIG,
 };
 
 /** Fill unset values with defaults and reject nonsensical ones. */
 export function resolveHqConfig(partial: Partial<HqConfig> = {}): HqConfig {
-  const config: HqConfig = { ...DEFAULT_HQ_CONFIG, ...stripUndefined(partial), planner: resolvePlannerConfig(partial.planner) };
-  const positive: Exclude<keyof HqConfig, 'planner'>[] = [
+  const config: HqConfig = {
+    ...DEFAULT_HQ_CONFIG,
+    ...stripUndefined(partial),
+    planner: resolvePlannerConfig(partial.planner),
+    pipelineProjects: { ...(partial.pipelineProjects ?? {}) },
+  };
+  const positive: Exclude<keyof HqConfig, 'planner' | 'pipelineProjects'>[] = [
     'leaseTtlMs',
     'heartbeatIntervalMs',
     'nodeLostAfterMs',
@@ -77,6 +92,7 @@ export function resolveHqConfig(partial: Partial<HqConfig> = {}): HqConfig {
     'reapBatchSize',
     'eventPollIntervalMs',
     'taskCredentialTtlMs',
+    'auditSealIntervalMs',
   ];
   for (const key of positive) {
     const value = config[key];
@@ -86,6 +102,10 @@ export function resolveHqConfig(partial: Partial<HqConfig> = {}): HqConfig {
   }
   if (config.taskCredentialTtlMs > MAX_TASK_CREDENTIAL_TTL_MS) {
     throw new RangeError(`HQ config taskCredentialTtlMs must be at most ${MAX_TASK_CREDENTIAL_TTL_MS} ms (15 minutes), got ${config.taskCredentialTtlMs}`);
+  }
+  for (const [project, branch] of Object.entries(config.pipelineProjects)) {
+    const problem = branchNameProblem(branch);
+    if (project.trim() === '' || problem !== null) throw new RangeError(`HQ config pipelineProjects: ${JSON.stringify(project)} → ${JSON.stringify(branch)}: ${problem ?? 'empty project name'}`);
   }
   return config;
 }

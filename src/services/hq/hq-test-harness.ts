@@ -1,3 +1,4 @@
+import type { RecoveryActions } from './tripcode-service.js';
 /**
  * Test support: an Hq on given ports with a fake clock, sequential ids and short timings, plus
  * helpers to mint tokens and join nodes. Tests pass in the real store and bus adapters.
@@ -47,6 +48,8 @@ export async function createHqHarness(input: {
   store: Store;
   bus: Bus;
   config?: Partial<HqConfig>;
+  /** Tripcode recovery actions (revert a snapshot, reimage) the test supplies. */
+  recoveryActions?: Partial<RecoveryActions>;
 }): Promise<HqHarness> {
   const clock = new FakeClock();
   const hq = new Hq({
@@ -56,6 +59,7 @@ export async function createHqHarness(input: {
     ids: new SequentialIds(),
     logger: silentLogger,
     config: { ...TEST_HQ_CONFIG, ...input.config },
+    recoveryActions: input.recoveryActions,
   });
   const adminToken = await hq.auth.ensureAdminToken();
   if (adminToken === null) throw new Error('expected a fresh store');

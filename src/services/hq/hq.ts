@@ -26,6 +26,15 @@ import { TaskCredentials } from './task-credentials.js';
 import { WorkspaceCommands } from './workspace-commands.js';
 import { PlanService } from './plan-service.js';
 import type { LlmPlanner } from '../../core/ports/planner.js';
+import { AuditSealer } from './audit-sealer.js';
+import { diagnosticsAction } from './diagnostics-bundle.js';
+import { TripcodeService, type RecoveryActions } from './tripcode-service.js';
+import { PipelineService, type PipelineSetup } from './pipeline-service.js';
+import { HqBridgeBackend } from './bridge-backend-service.js';
+import { TaskPipeline } from './task-pipeline.js';
+import { auditSigningKeySource } from './audit-signing-key.js';
+import { AuditVerifier } from './audit-verifier.js';
+import { createHqMetrics, type HqMetrics } from '../metrics/metrics-registry.js';
 
 export interface HqOptions {
   readonly store: Store;
@@ -36,6 +45,12 @@ export interface HqOptions {
   readonly config?: Partial<HqConfig> | undefined;
   /** The request planner's language model; absent or null: plans come from the rules alone. */
   readonly llmPlanner?: LlmPlanner | null | undefined;
+  /** Where signed diagnostics bundles are written (tripcode `RECOVERY:DIAGNOSTIC`); absent = that code is not available. */
+  readonly diagnosticsDir?: string | undefined;
+  /** Recovery actions of tripcodes beyond lockdown and diagnostics (revert a snapshot, reimage to golden). */
+  readonly recoveryActions?: Partial<RecoveryActions> | undefined;
+  /** The safety pipeline's runtime, snapshots and target; absent = no pipeline on this HQ. */
+  readonly pipeline?: PipelineSetup | undefined;
   /** This replica's id in the scheduler election; default: a new random one. */
   readonly replicaId?: string | undefined;
 }
@@ -63,6 +78,18 @@ export class Hq implements Runnable {
   readonly reaper: LeaseReaper;
   readonly workspaceCommands: WorkspaceCommands;
   readonly plans: PlanService;
+  /** Seals audited events into the signed hash chain (every replica runs it; the store keeps one chain). */
+  readonly auditSealer: AuditSealer;
+  readonly auditVerifier: AuditVerifier;
+  /** Prometheus registry: fleet gauges, HQ process metrics and the safety pipeline's metrics. */
+  readonly metrics: HqMetrics;
+  readonly tripcodes: TripcodeService;
+  /** The safety pipeline (null when this HQ has none configured). */
+  readonly pipeline: PipelineService | null;
+  /** What the gRPC Bridge calls. */
+  readonly bridge: HqBridgeBackend;
+  /** Puts succeeded tasks with a `pipeline` through the safety pipeline to their target branch. */
+  readonly taskPipeline: TaskPipeline;
 
   constructor(options: HqOptions) {
     this.config = resolveHqConfig(options.config);
@@ -90,6 +117,22 @@ export class Hq implements Runnable {
     this.reaper = new LeaseReaper(this.deps);
     this.workspaceCommands = new WorkspaceCommands(this.deps);
     this.plans = new PlanService(this.deps, options.llmPlanner ?? null);
+    const auditKey = auditSigningKeySource(this.deps.store, () => this.deps.clock.nowMs());
+    this.auditSealer = new AuditSealer({ store: this.deps.store, clock: this.deps.clock, logger: this.deps.logger, key: auditKey, intervalMs: this.config.auditSealIntervalMs });
+    this.auditVerifier = new AuditVerifier({ store: this.deps.store, key: auditKey });
+    this.metrics = createHqMetrics(this.deps);
+    this.pipeline = options.pipeline !== undefined ? new PipelineService(this.deps, options.pipeline, this.metrics.pipeline) : null;
+    const pipeline = this.pipeline;
+    const actions: Partial<RecoveryActions> = {};
+    if (options.diagnosticsDir !== undefined) actions.diagnostic = diagnosticsAction(this.deps, options.diagnosticsDir);
+    if (pipeline !== null) {
+      actions.revertSnapshot = (id) => pipeline.rollbackSnapshot(id);
+      actions.reimageToGolden = () => pipeline.reimageToGolden();
+    }
+    this.tripcodes = new TripcodeService(this.deps, { actions: { ...actions, ...options.recoveryActions } });
+    this.bridge = new HqBridgeBackend(this.pipeline, this.tripcodes);
+    this.taskPipeline = new TaskPipeline(this.deps, this.pipeline);
+    this.leases.setTaskSucceededListener(this.taskPipeline);
   }
 
   submitTask(request: TaskCreateParsed, actor: string): Promise<Task> {
@@ -99,7 +142,8 @@ export class Hq implements Runnable {
   /** Runs the scheduler loop and the lease reaper until `signal` aborts. */
   async start(signal: AbortSignal): Promise<void> {
     this.deps.logger.info({ version: this.config.version }, 'HQ loops starting');
-    await Promise.all([this.scheduler.start(signal), this.reaper.start(signal)]);
+    await Promise.all([this.scheduler.start(signal), this.reaper.start(signal), this.auditSealer.start(signal)]);
+    await this.taskPipeline.settled();
     this.deps.logger.info({}, 'HQ loops stopped');
   }
 }

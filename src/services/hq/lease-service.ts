@@ -6,6 +6,7 @@ import type { Task } from '../../core/task.js';
 import type { HqDeps } from './hq-deps.js';
 import { notify } from './notify.js';
 import type { TaskCredential, TaskCredentials } from './task-credentials.js';
+import type { TaskSucceededListener } from './task-pipeline.js';
 
 /** A progress report as a node sends it: the store's report without the claim and the clock. */
 export type ProgressInput = Omit<ProgressReport, 'claim' | 'nowMs'> & { readonly fencingToken: number };
@@ -22,7 +23,14 @@ export class LeaseService {
   constructor(
     private readonly deps: HqDeps,
     private readonly credentials: TaskCredentials,
+    /** Told of each accepted successful completion (per-task pipelines); it must not block. */
+    private taskSucceeded: TaskSucceededListener | null = null,
   ) {}
+
+  /** Sets (or clears) the listener told of successful completions. */
+  setTaskSucceededListener(listener: TaskSucceededListener | null): void {
+    this.taskSucceeded = listener;
+  }
 
   /**
    * A lease-scoped credential for the sleeves of a task this node holds (≤ 15 minutes; the node
@@ -88,6 +96,13 @@ export class LeaseService {
     });
     const topics = task.state === 'queued' ? (['tasks.changed', 'nodes.changed', 'tasks.queued'] as const) : (['tasks.changed', 'nodes.changed'] as const);
     await notify(this.deps, topics, { taskId, nodeId: principal.nodeId });
+    if (task.state === 'succeeded' && this.taskSucceeded !== null) {
+      try {
+        this.taskSucceeded.onTaskSucceeded(task);
+      } catch (e) {
+        this.deps.logger.error({ taskId, err: e instanceof Error ? e.message : String(e) }, 'task success listener failed');
+      }
+    }
     return task;
   }
 }

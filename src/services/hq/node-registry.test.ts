@@ -118,8 +118,19 @@ describe('NodeRegistry.heartbeat and scheduling intent', () => {
     expect(r.node).toMatchObject({ id: a.nodeId, slots: 3, lastHeartbeatAt: h.clock.nowMs() });
     expect(r.node.resources.loadAvg1).toBe(1.5);
     expect(r.killSwitch).toBe(false);
+    expect(r.lockdown).toBe(false);
     expect(r.leases).toEqual([]);
     await expect(h.hq.nodes.heartbeat(pa, b.nodeId, { resources })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('heartbeat tells the node about the fleet lockdown (with the kill switch it turns on), and when it is lifted', async () => {
+    await setup();
+    const a = await joinWith(await h.joinToken(), 'a');
+    const pa: Principal = await h.hq.auth.authenticate(a.accessToken);
+    await h.store.setLockdown({ on: true, reason: 'drill', nowMs: h.clock.nowMs(), actor: 'test' });
+    expect(await h.hq.nodes.heartbeat(pa, a.nodeId, { resources })).toMatchObject({ killSwitch: true, lockdown: true });
+    await h.store.setLockdown({ on: false, reason: null, nowMs: h.clock.nowMs(), actor: 'test' });
+    expect(await h.hq.nodes.heartbeat(pa, a.nodeId, { resources })).toMatchObject({ killSwitch: true, lockdown: false });
   });
 
   it('cordon, drain, uncordon change scheduling', async () => {

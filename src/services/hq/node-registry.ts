@@ -31,6 +31,8 @@ export interface HeartbeatInput {
 export interface HeartbeatResult {
   readonly node: FleetNode;
   readonly killSwitch: boolean;
+  /** The fleet lockdown: while on, nodes refuse every T2 and T3 tool call. */
+  readonly lockdown: boolean;
   readonly leases: readonly Task[];
   /** Pending workspace commands (snapshot, revert, list), oldest first. */
   readonly commands: readonly NodeCommand[];
@@ -96,7 +98,7 @@ export class NodeRegistry {
     return this.issueCredentials(node.id, now);
   }
 
-  /** A node reports in: liveness, resources; it learns its leases and the kill switch. */
+  /** A node reports in: liveness, resources; it learns its leases, the kill switch and the lockdown. */
   async heartbeat(principal: Principal, nodeId: string, input: HeartbeatInput): Promise<HeartbeatResult> {
     assertSelf(principal, nodeId);
     const { node, capacityChanged } = await this.deps.store.heartbeatNode({
@@ -107,13 +109,13 @@ export class NodeRegistry {
       slots: input.slots,
       version: input.version,
     });
-    const [leases, killSwitch, commands] = await Promise.all([
+    const [leases, { killSwitch, lockdown }, commands] = await Promise.all([
       this.deps.store.listNodeLeases(nodeId),
-      this.deps.store.getKillSwitch(),
+      this.deps.store.getFleetSwitches(),
       this.deps.store.takeNodeCommands({ nodeId, limit: MAX_COMMANDS_PER_HEARTBEAT, nowMs: this.deps.clock.nowMs() }),
     ]);
     if (capacityChanged) await notify(this.deps, ['nodes.changed'], { nodeId });
-    return { node, killSwitch: killSwitch.on, leases, commands };
+    return { node, killSwitch: killSwitch.on, lockdown: lockdown.on, leases, commands };
   }
 
   async get(nodeId: string): Promise<FleetNode> {

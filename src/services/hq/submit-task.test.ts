@@ -3,7 +3,7 @@ import { MemoryBus } from '../../adapters/bus/memory/memory-bus.js';
 import { SqliteStore } from '../../adapters/store/sqlite/sqlite-store.js';
 import { DEFAULT_LOOP_MAX_ITERATIONS, TaskCreateRequest } from '../../contract/task-schemas.js';
 import { createHqHarness, type HqHarness } from './hq-test-harness.js';
-import { toTaskSpec } from './submit-task.js';
+import { toTaskSpec, withProjectPipeline } from './submit-task.js';
 import { DEFAULT_SANDBOX, DEFAULT_SLEEVE_LIMITS } from '../../core/sandbox.js';
 
 describe('toTaskSpec', () => {
@@ -80,5 +80,19 @@ describe('submitTask and controls', () => {
     const status = await h.hq.status.status();
     expect(status.tasks.cancelled).toBe(1);
     expect(status.version).toBe('9.9.9-test');
+  });
+
+  it('a project with a pipeline gives its tasks with a repository one (their own wins; no repo, none)', () => {
+    const projects = { web: 'main' };
+    const base = { prompt: 'x', project: 'web', repo: { path: '/r' } };
+    expect(withProjectPipeline(toTaskSpec(TaskCreateRequest.parse({ ...base, until: 'npm test' })), projects).pipeline).toEqual({
+      targetBranch: 'main',
+      checks: [{ name: 'until', command: 'npm test' }],
+    });
+    expect(withProjectPipeline(toTaskSpec(TaskCreateRequest.parse(base)), projects).pipeline).toEqual({ targetBranch: 'main', checks: [] });
+    const own = TaskCreateRequest.parse({ ...base, pipeline: { targetBranch: 'release' } });
+    expect(withProjectPipeline(toTaskSpec(own), projects).pipeline?.targetBranch).toBe('release');
+    expect(withProjectPipeline(toTaskSpec(TaskCreateRequest.parse({ prompt: 'x', project: 'web' })), projects).pipeline).toBeUndefined();
+    expect(withProjectPipeline(toTaskSpec(TaskCreateRequest.parse({ ...base, project: 'api' })), projects).pipeline).toBeUndefined();
   });
 });

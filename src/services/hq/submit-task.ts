@@ -34,6 +34,7 @@ export function toTaskSpec(req: TaskCreateParsed): TaskSpec {
     project: req.project,
     model: req.model,
     fallbacks: req.fallbacks.map((f) => ({ agent: f.agent, model: f.model })),
+    ...(req.pipeline === undefined ? {} : { pipeline: { targetBranch: req.pipeline.targetBranch, checks: req.pipeline.checks.map((c) => ({ ...c })) } }),
     sandbox: {
       network: { mode: req.network ?? (req.allow.length > 0 ? 'allowlist' : 'none'), allow: [...new Set(req.allow)] },
       limits: {
@@ -57,11 +58,21 @@ function pick(value: number | null | undefined, fallback: number | null): number
 export async function submitTask(deps: HqDeps, req: TaskCreateParsed, actor: string): Promise<Task> {
   const task = await deps.store.createTask({
     id: deps.ids.newId('task'),
-    spec: toTaskSpec(req),
+    spec: withProjectPipeline(toTaskSpec(req), deps.config.pipelineProjects),
     nowMs: deps.clock.nowMs(),
     actor,
   });
   deps.logger.debug({ taskId: task.id, agent: task.spec.agent, actor }, 'task submitted');
   await notify(deps, ['tasks.queued'], { taskId: task.id });
   return task;
+}
+
+/**
+ * A task of a project with a pipeline (HQ's `pipelineProjects`) that has a repository and no
+ * pipeline of its own gets the project's: its `until` check becomes the one check.
+ */
+export function withProjectPipeline(spec: TaskSpec, projects: Readonly<Record<string, string>>): TaskSpec {
+  const branch = projects[spec.project ?? 'default'];
+  if (spec.pipeline !== undefined || spec.repo === null || branch === undefined) return spec;
+  return { ...spec, pipeline: { targetBranch: branch, checks: spec.until !== null ? [{ name: 'until', command: spec.until }] : [] } };
 }

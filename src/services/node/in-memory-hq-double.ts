@@ -25,6 +25,7 @@ export class InMemoryHqDouble implements HqLink {
   readonly commandResults: Parameters<HqLink['reportCommandResult']>[0][] = [];
   desired = new Map<string, TaskDesire>();
   killSwitch = false;
+  lockdown = false;
   unavailable = false;
   lostLeases = new Set<string>();
   joins = 0;
@@ -77,6 +78,7 @@ export class InMemoryHqDouble implements HqLink {
         scheduling: 'active', resources: { cpuCount: 1, loadAvg1: 0, memTotalMb: 1, memFreeMb: 1 }, version: 't', joinedAt: 0, lastHeartbeatAt: 0,
       },
       killSwitch: this.killSwitch,
+      lockdown: this.lockdown,
       leases,
       commands: this.commands.splice(0),
     });

@@ -8,6 +8,7 @@ import type { Runtime } from '../../core/ports/runtime.js';
 import type { Workspaces } from '../../core/ports/workspace.js';
 import type { Guidance, Task, TaskDesire } from '../../core/task.js';
 import type { AgentChoice } from './agent-choice.js';
+import type { PolicyDecisionLog } from './policy-decision-log.js';
 
 export interface LoopRunnerDeps {
   readonly hq: HqLink;
@@ -32,6 +33,11 @@ export interface LoopRunnerDeps {
   readonly endpoints?: ModelEndpoints;
   /** Base of the back-off before a rate-limited iteration is retried on the next fallback. */
   readonly fallbackBackoffMs?: number;
+  /**
+   * The node's policy decision log (the one its drivers record to): the attempt's decisions go
+   * into its progress reports, with one summary of the allowed T0/T1 calls per iteration.
+   */
+  readonly policyLog?: Pick<PolicyDecisionLog, 'attach' | 'endIteration' | 'detach'>;
 }
 
 /** What HQ said on the last lease renewal (fed in by the node agent). */

@@ -74,6 +74,12 @@ export class LoopRunner implements Runnable {
 
   private workspacePath: string | null = null;
   private inIteration = false;
+  /** In the pre-iteration step (snapshot, and the node's gates); `redoPrepare`: an abort came then. */
+  private preparing = false;
+  private redoPrepare = false;
+  /** Settles when the iteration past its pre-iteration step has wound up; null between iterations. */
+  private settled: Promise<void> | null = null;
+  private abortRequested = false;
 
   /** Whether an iteration runs now (or is about to start: its pre-iteration snapshot included). */
   get iterating(): boolean {
@@ -82,13 +88,56 @@ export class LoopRunner implements Runnable {
 
   private async snapshotThenIterate(driver: AgentDriver, ws: PreparedWorkspace, choice: AgentChoice): Promise<LoopVerdict> {
     const iteration = this.usage.iterations + 1;
+    do {
+      this.redoPrepare = false;
+      this.preparing = true;
+      try {
+        const snap = (await this.deps.beforeIteration?.({ task: this.task, iteration, workspacePath: ws.path })) ?? null;
+        if (snap !== null) this.outbox.iteration({ iteration, kind: 'snapshot', at: this.deps.clock.nowMs(), data: snap });
+      } catch (e) {
+        this.system(iteration, `snapshot before iteration ${iteration} failed: ${(e as Error).message}`);
+      } finally {
+        this.preparing = false;
+      }
+      // aborted during that step: it may have got past the node's gates before the abort; again
+    } while (this.redoPrepare);
+    let settle!: () => void;
+    this.settled = new Promise<void>((resolve) => (settle = resolve));
+    this.abortRequested = false;
     try {
-      const snap = (await this.deps.beforeIteration?.({ task: this.task, iteration, workspacePath: ws.path })) ?? null;
-      if (snap !== null) this.outbox.iteration({ iteration, kind: 'snapshot', at: this.deps.clock.nowMs(), data: snap });
-    } catch (e) {
-      this.system(iteration, `snapshot before iteration ${iteration} failed: ${(e as Error).message}`);
+      return await this.iterate(driver, ws, choice);
+    } finally {
+      this.settled = null;
+      this.abortRequested = false;
+      settle();
     }
-    return this.iterate(driver, ws, choice);
+  }
+
+  /**
+   * Aborts the iteration in progress (the watchdog does, before it reverts the workspace): its
+   * sleeve is stopped at once (no grace) and it ends like an interrupted iteration (no until check,
+   * no publish, verdict continue); the attempt goes on with the next iteration. Nothing recorded is
+   * dropped: its logs and usage so far are reported. Resolves once the aborted sleeve has exited
+   * and the iteration is wound up, before the next iteration's pre-iteration step; at once when no
+   * iteration runs. During the pre-iteration step (which may wait on the node's gates) it resolves
+   * at once, and that step runs again before a sleeve starts.
+   */
+  async abortIteration(): Promise<void> {
+    if (this.preparing) {
+      this.redoPrepare = true;
+      return;
+    }
+    const settled = this.settled;
+    if (settled === null) return;
+    this.abortRequested = true;
+    this.current?.stop(0);
+    this.changed.notify();
+    await settled;
+  }
+
+  /** False once HQ took the lease away (LEASE_CONFLICT, or the node saw it gone). */
+  get holdsLease(): boolean {
+    return this.interrupt !== 'lease_lost' && this.endState?.kind !== 'lease_lost';
   }
 
   get taskId(): string {
@@ -144,8 +193,10 @@ export class LoopRunner implements Runnable {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     const flusher = setInterval(() => void this.outbox.flushSoon(), this.deps.flushIntervalMs ?? 500);
+    // the drivers' policy decisions for this task go into this attempt's reports
+    this.deps.policyLog?.attach(this.task.id, this.outbox);
     try {
-      const end = await this.runAttempt(signal);
+      const end = await this.runAttempt(signal).finally(() => this.deps.policyLog?.detach(this.task.id));
       this.endState = end;
       this.pauseClock();
       this.outbox.update(this.progressState());
@@ -260,6 +311,10 @@ export class LoopRunner implements Runnable {
     const base = this.usage;
     const endpoints = this.deps.endpoints ?? NO_ENDPOINTS;
     const sleeve = this.sleeveOptions(ws, choice.agent);
+    if (this.abortRequested) {
+      this.system(iteration, `iteration ${iteration} aborted before its sleeve started`);
+      return { action: 'continue' };
+    }
 
     this.outbox.iteration({
       iteration,
@@ -294,7 +349,8 @@ export class LoopRunner implements Runnable {
     const current = new IterationRun(run, { deadlineMs, graceMs: this.grace(), nowMs: () => this.deps.clock.nowMs() });
     this.current = current;
     // controls that arrived while the iteration was being set up
-    if (this.interrupt !== null) current.stop();
+    if (this.abortRequested) current.stop(0);
+    else if (this.interrupt !== null) current.stop();
     else if (this.controls.desired === 'pause_now') this.suspendIteration();
 
     // guidance that arrived while the iteration was being set up
@@ -313,6 +369,7 @@ export class LoopRunner implements Runnable {
       },
     });
     const exit = await current.consume(tally);
+    this.deps.policyLog?.endIteration(this.task.id, iteration);
     const { agentDone, agentFailed, usage: iterUsage } = tally;
     const { timedOut, budgetStop } = current;
     if (exit.reason !== undefined && exit.reason !== 'stopped') {
@@ -324,17 +381,21 @@ export class LoopRunner implements Runnable {
 
     const interrupted = this.interrupt !== null;
     const untilPassed =
-      this.task.spec.until !== null && !interrupted && !timedOut && budgetStop === null
+      this.task.spec.until !== null && !interrupted && !this.abortRequested && !timedOut && budgetStop === null
         ? await runUntilCheck({ ...this.deps, sleeve: this.sleeveOptions(ws, null), command: this.task.spec.until, ws, iteration, outbox: this.outbox, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.grace() })
         : null;
     const changed = (await this.deps.workspaces.fingerprint(ws.path)) !== fingerprintBefore;
     const diff = await diffs.after();
-    this.unchangedStreak = changed ? 0 : this.unchangedStreak + 1;
-    if (ws.branch !== null) await this.publish(ws, iteration);
+    // an aborted iteration (even one aborted after its sleeve exited) is not trusted: the watchdog
+    // reverts its work; it is neither progress nor published, and the loop goes on
+    const aborted = this.abortRequested;
+    if (aborted) this.system(iteration, `iteration ${iteration} aborted: its sleeve was stopped at once; the attempt goes on with the next iteration`);
+    if (!aborted) this.unchangedStreak = changed ? 0 : this.unchangedStreak + 1;
+    if (ws.branch !== null && !aborted) await this.publish(ws, iteration);
     const outcome: IterationOutcome = { exitCode: exit.exitCode, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed };
-    const stops = { timedOut, totalBinds, budgetStop, interrupted, authFailed: tally.authFailed, rateLimited: tally.rateLimited !== null, agent: choice.agent };
+    const stops = { timedOut, totalBinds, budgetStop, interrupted: interrupted || aborted, authFailed: tally.authFailed, rateLimited: tally.rateLimited !== null, agent: choice.agent };
     const composed = iterationVerdict(limits, this.task.spec.mode, this.progress(), outcome, stops);
-    const verdict = composed === 'rate_limited' ? await this.afterRateLimit(iteration, choice, tally.rateLimited!) : composed;
+    const verdict: LoopVerdict = aborted ? { action: 'continue' } : composed === 'rate_limited' ? await this.afterRateLimit(iteration, choice, tally.rateLimited!) : composed;
     const now = this.deps.clock.nowMs();
     this.outbox.iteration({ iteration, kind: 'usage', at: now, data: { ...iterUsage, model: tally.model ?? choice.model, agent: choice.agent } });
     this.outbox.iteration({
@@ -417,7 +478,7 @@ export class LoopRunner implements Runnable {
     const backoffMs = Math.max((this.deps.fallbackBackoffMs ?? 2000) * 2 ** (this.chain.fallbackCount - 1), hit.retryAfterMs ?? 0);
     this.system(iteration, `rate-limited on ${from.agent}${from.model ? ` (${from.model})` : ''}; retrying on ${to.agent}${to.model ? ` (${to.model})` : ''} in ${backoffMs} ms`);
     const until = this.deps.clock.nowMs() + Math.min(backoffMs, 300_000);
-    while (this.interrupt === null && this.deps.clock.nowMs() < until) await this.changed.wait(undefined, until - this.deps.clock.nowMs());
+    while (this.interrupt === null && !this.abortRequested && this.deps.clock.nowMs() < until) await this.changed.wait(undefined, until - this.deps.clock.nowMs());
     return { action: 'continue' };
   }
 

@@ -7,6 +7,7 @@ import type { Task } from '../../core/task.js';
 import type { AgentChoice } from './agent-choice.js';
 import { LoopRunner, type LoopRunnerDeps } from './loop-runner.js';
 import type { WorkspaceCommandRunner } from './workspace-command-runner.js';
+import type { NodeWatchdog, WatchedAttempt } from './node-watchdog.js';
 import { Backoff, sleep } from './timers.js';
 
 export interface NodeAgentConfig {
@@ -29,9 +30,12 @@ export interface NodeAgentDeps extends Omit<LoopRunnerDeps, 'hq'> {
   readonly onReady?: (identity: NodeIdentity) => void;
   /** Runs workspace commands (snapshot, revert, list) that heartbeats deliver; absent = none. */
   readonly commands?: WorkspaceCommandRunner;
+  /** Reverts T2+ workspaces after a long gap in heartbeats (`docs/watchdog.md`); absent = none. */
+  readonly watchdog?: NodeWatchdog;
 }
 
 interface Held {
+  readonly task: Task;
   readonly runner: LoopRunner;
   readonly stopRenewing: AbortController;
   readonly done: Promise<void>;
@@ -51,8 +55,22 @@ export class NodeAgent implements Runnable {
   private identity: NodeIdentity | null = null;
   private readonly held = new Map<string, Held>();
   private killSwitch = false;
+  private lockdownOn = false;
 
   constructor(private readonly deps: NodeAgentDeps) {}
+
+  /**
+   * The fleet lockdown as HQ last told this node (heartbeats); while on, the node's policy gate
+   * refuses every T2 and T3 tool call. Off until the first heartbeat says otherwise.
+   */
+  get lockdown(): boolean {
+    return this.lockdownOn;
+  }
+
+  /** A held task's declared risk tier (undefined when the task is not held or declares none). */
+  tierOf(taskId: string): Task['spec']['tier'] {
+    return this.held.get(taskId)?.task.spec.tier;
+  }
 
   /** Task ids of the attempts running now. */
   get runningTaskIds(): string[] {
@@ -74,10 +92,14 @@ export class NodeAgent implements Runnable {
           slots: this.deps.config.slots,
         });
         backoff.reset();
+        // before the leases: a revert must start while HQ's answer is not yet acted on
+        this.deps.watchdog?.heartbeatSucceeded({ heartbeatIntervalMs: this.requireIdentity().heartbeatIntervalMs, attempts: this.watchedAttempts() });
         this.killSwitch = hb.killSwitch;
+        this.setLockdown(hb.lockdown ?? false);
         this.reconcile(hb.leases, signal);
         this.deps.commands?.accept(hb.commands ?? [], (taskId) => this.held.get(taskId)?.runner.iterating ?? false);
       } catch (e) {
+        this.deps.watchdog?.heartbeatFailed();
         if (isAuthError(e)) await this.refreshOrRejoin(signal).catch((err: unknown) => this.warn('credential refresh failed', err));
         else if (isUnavailable(e)) waitMs = backoff.nextDelayMs();
         else this.warn('heartbeat failed', e);
@@ -85,6 +107,24 @@ export class NodeAgent implements Runnable {
       await sleep(waitMs, signal);
     }
     await Promise.all([...this.held.values()].map((h) => h.done));
+    await this.deps.watchdog?.idle();
+  }
+
+  /**
+   * The attempts as the watchdog sees them. Stopping one whose runner still holds its lease aborts
+   * the iteration in progress (its sleeve is killed; the runner keeps its unsent progress and goes
+   * on with the next iteration once the watchdog's gate opens). When HQ took the lease away (the
+   * heartbeat's leases are reconciled before the watchdog's stop runs) the runner ends, as a lost
+   * lease does: nothing is completed.
+   */
+  private watchedAttempts(): WatchedAttempt[] {
+    return [...this.held.values()].map((h) =>
+      watched(h.task, async () => {
+        if (h.runner.holdsLease) return h.runner.abortIteration();
+        h.runner.leaseLost();
+        await h.done;
+      }),
+    );
   }
 
   private reconcile(leases: readonly Task[], signal: AbortSignal): void {
@@ -99,13 +139,23 @@ export class NodeAgent implements Runnable {
     }
     for (const task of leases) {
       if (this.held.has(task.id)) continue;
+      if (this.deps.watchdog?.reverting(task.id)) continue;
       if (this.held.size >= this.deps.config.slots) break;
       this.launch(task, signal);
     }
   }
 
   private launch(task: Task, signal: AbortSignal): void {
-    const runner = new LoopRunner(task, { ...this.deps, logger: this.deps.logger.child({ taskId: task.id }) });
+    const { watchdog, beforeIteration } = this.deps;
+    // the next iteration waits for a watchdog revert of the task's workspace
+    const gated: LoopRunnerDeps['beforeIteration'] =
+      watchdog === undefined
+        ? beforeIteration
+        : async (input) => {
+            await watchdog.gate(input.task.id);
+            return (await beforeIteration?.(input)) ?? null;
+          };
+    const runner = new LoopRunner(task, { ...this.deps, beforeIteration: gated, logger: this.deps.logger.child({ taskId: task.id }) });
     const stopRenewing = new AbortController();
     const onAbort = (): void => stopRenewing.abort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -117,9 +167,10 @@ export class NodeAgent implements Runnable {
         stopRenewing.abort();
         signal.removeEventListener('abort', onAbort);
         this.held.delete(task.id);
+        this.deps.watchdog?.attemptEnded(watched(task, () => Promise.resolve()));
         this.deps.logger.info({ taskId: task.id, result: runner.result }, 'attempt ended');
       });
-    this.held.set(task.id, { runner, stopRenewing, done });
+    this.held.set(task.id, { task, runner, stopRenewing, done });
     this.deps.logger.info({ taskId: task.id, fencingToken: task.fencingToken }, 'attempt started');
   }
 
@@ -221,9 +272,19 @@ export class NodeAgent implements Runnable {
     return this.refreshing;
   }
 
+  private setLockdown(on: boolean): void {
+    if (on && !this.lockdownOn) this.deps.logger.warn({ lockdown: true }, 'fleet lockdown on: T2 and T3 tool calls are refused');
+    if (!on && this.lockdownOn) this.deps.logger.info({ lockdown: false }, 'fleet lockdown lifted');
+    this.lockdownOn = on;
+  }
+
   private warn(msg: string, e: unknown): void {
     this.deps.logger.warn({ err: e instanceof Error ? e.message : String(e) }, msg);
   }
+}
+
+function watched(task: Task, stop: () => Promise<void>): WatchedAttempt {
+  return { taskId: task.id, fencingToken: task.fencingToken, attempt: task.attempts, tier: task.spec.tier, stop };
 }
 
 /** The agent a task's spec names now (a resleeve changes it), with its model. */

@@ -1,7 +1,8 @@
 /** Small timer helpers for the node's loops (real timers, cancellable by an AbortSignal). */
+import type { StopSignal } from '../../core/runnable.js';
 
 /** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: StopSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const done = (): void => {

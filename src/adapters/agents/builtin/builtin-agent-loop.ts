@@ -94,6 +94,7 @@ export async function runAgentLoop(deps: LoopDeps, settings: LoopSettings): Prom
     for (const tc of turn.toolCalls) {
       deps.emit({ builtin: 'tool_call', id: tc.id, name: tc.name, input: tc.argsText.length > maxInput ? `${tc.argsText.slice(0, maxInput)}…` : tc.argsText });
       const result = await deps.runTool(tc.name, tc.argsText);
+      if (result.decision !== undefined) deps.emit({ builtin: 'policy_decision', id: tc.id, name: tc.name, ...result.decision });
       if (result.denied !== undefined) deps.emit({ builtin: 'policy_denied', id: tc.id, name: tc.name, tier: result.denied.tier, reason: result.denied.reason });
       deps.emit({ builtin: 'tool_result', id: tc.id, ok: result.ok, output: result.output });
       for (const c of result.changes) deps.emit({ builtin: 'file_change', path: c.path, change: c.change });

@@ -52,6 +52,7 @@ async function main(): Promise<number> {
   const runner = new ToolRunner({
     workspace: config.workspace,
     policy: config.policy,
+    lockdown: config.lockdown,
     env: commandEnv,
     commandTimeoutMs: config.limits.commandTimeoutMs,
     maxOutputChars: config.limits.maxOutputChars,

@@ -51,6 +51,8 @@ export const BuiltinConfigSchema = z.object({
   /** Directory the driver drops guidance files into (`NNN.txt`). */
   guidanceDir: z.string().startsWith('/'),
   policy: BuiltinPolicySchema.default({ maxTier: 'T1', allow: [], deny: [], roots: [] }),
+  /** The fleet lockdown as the node knew it when the iteration started: every T2/T3 call is refused. */
+  lockdown: z.boolean().default(false),
   limits: BuiltinLimitsSchema.default(BuiltinLimitsSchema.parse({})),
 });
 export type BuiltinConfig = z.infer<typeof BuiltinConfigSchema>;

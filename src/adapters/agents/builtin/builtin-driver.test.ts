@@ -80,7 +80,7 @@ describe.skipIf(!bwrap)(`builtin driver in a bubblewrap sleeve${bwrap ? '' : ` [
         ]),
       );
       const mark = server.requests.length;
-      const { run, workspacePath } = await start({ policy: { deny: ['git push*'] } });
+      const { run, workspacePath } = await start({ toolPolicy: { deny: ['git push*'] } });
       const { events, exitCode } = await drain(run);
       const results = events.filter((e): e is Extract<AgentEvent, { kind: 'tool_result' }> => e.kind === 'tool_result');
       expect(results.map((r) => [r.id, r.ok])).toEqual([
@@ -225,7 +225,7 @@ describe('BuiltinDriver without a sleeve', () => {
       .startIteration({ taskId: 't', iteration: 1, prompt: 'x', guidance: [], workspacePath: '/nonexistent', env: {}, runtime: sleevesUnused(), endpoints: NO_ENDPOINTS })
       .catch((e: unknown) => e);
     expect(isCorticalError(err) && err.code).toBe('VALIDATION_FAILED');
-    expect(() => new BuiltinDriver({ policy: { deny: ['/(/'] } })).toThrow(/invalid tool policy/);
+    expect(() => new BuiltinDriver({ toolPolicy: { deny: ['/(/'] } })).toThrow(/invalid tool policy/);
   });
 });
 

@@ -4,12 +4,18 @@
  * pointed at the node's OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp) or Anthropic. Every
  * tool call passes the tool policy (src/core/tool-policy.ts). Guidance is live: a file the program
  * reads before each model call.
+ *
+ * With the node's policy gate (`policy`), each iteration is decided with the task's rules as the
+ * gate has them when it starts (the task's policy and the fleet lockdown, which the program
+ * honours: T2/T3 calls are refused while it is on), and every decision the program prints is
+ * recorded with the gate (docs/policy-enforcement.md). Without one, the static `toolPolicy`.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { AgentPolicyGate, AgentPolicyRules } from '../../../core/agent-policy-map.js';
 import { CorticalError } from '../../../core/errors.js';
 import { redactKeys, type ModelEndpoint, type ModelEndpoints } from '../../../core/model-endpoints.js';
 import type { AgentDriver, AgentIterationInput, AgentRun } from '../../../core/ports/agent-driver.js';
@@ -35,8 +41,14 @@ export interface BuiltinDriverOptions {
   readonly prices?: PriceTable;
   /** Which endpoint when the node has both; default the OpenAI-compatible one (as agent-choice.ts orders them). */
   readonly prefer?: 'openaiCompatible' | 'anthropic';
-  /** The tool policy (default: T1, the workspace only). */
-  readonly policy?: Partial<ToolPolicy>;
+  /** The tool policy without a gate (default: T1, the workspace only). */
+  readonly toolPolicy?: Partial<ToolPolicy>;
+  /**
+   * The node's policy gate: each iteration's tool calls are decided with the task's rules from it
+   * (instead of `toolPolicy`) and every decision is recorded with it. Absent: `toolPolicy`, nothing
+   * recorded.
+   */
+  readonly policy?: AgentPolicyGate;
   readonly limits?: Partial<BuiltinLimits>;
 }
 
@@ -65,7 +77,7 @@ export class BuiltinDriver implements AgentDriver {
   readonly guidance = 'live' as const;
 
   constructor(private readonly options: BuiltinDriverOptions = {}) {
-    const problems = policyProblems({ ...DEFAULT_TOOL_POLICY, ...options.policy });
+    const problems = policyProblems({ ...DEFAULT_TOOL_POLICY, ...options.toolPolicy });
     if (problems.length > 0) throw new CorticalError('VALIDATION_FAILED', `invalid tool policy: ${problems.join('; ')}`, { problems });
   }
 
@@ -83,13 +95,16 @@ export class BuiltinDriver implements AgentDriver {
     const runDir = input.homePath !== undefined ? join(input.homePath, BUILTIN_DIR_NAME) : mkdtempSync(join(tmpdir(), 'cortical-builtin-'));
     mkdirSync(runDir, { recursive: true, mode: 0o755 });
     const outbox = new GuidanceOutbox(join(runDir, 'guidance'));
+    const gate = this.options.policy;
+    const rules: AgentPolicyRules = gate?.rulesFor(input.taskId) ?? { policy: { ...DEFAULT_TOOL_POLICY, ...this.options.toolPolicy }, lockdown: false };
     const config: BuiltinConfig = {
       version: 1,
       endpoint: { kind: chosen.kind, baseUrl: chosen.endpoint.baseUrl, model },
       prompt: input.prompt,
       workspace: input.workspacePath,
       guidanceDir: outbox.dir,
-      policy: policyConfig({ ...DEFAULT_TOOL_POLICY, ...this.options.policy }),
+      policy: policyConfig(rules.policy),
+      lockdown: rules.lockdown,
       limits: BuiltinLimitsSchema.parse(this.options.limits ?? {}),
     };
     const configPath = join(runDir, 'config.json');
@@ -108,7 +123,11 @@ export class BuiltinDriver implements AgentDriver {
       readOnlyPaths: [...(input.sleeve?.readOnlyPaths ?? []), configPath, outbox.dir],
     });
     const endpoints = input.endpoints!;
-    const parser = new BuiltinOutputParser(this.options.prices ?? DEFAULT_PRICES, (text) => redactKeys(text, endpoints));
+    const parser = new BuiltinOutputParser(
+      this.options.prices ?? DEFAULT_PRICES,
+      (text) => redactKeys(text, endpoints),
+      gate === undefined ? undefined : (decision) => gate.record(input.taskId, input.iteration, decision),
+    );
     // Once the program has finished (or is gone) nothing reads the guidance files any more.
     let closed = false;
     void sleeve.exited.then(() => {

@@ -13,6 +13,8 @@ export const BuiltinEventSchema = z.discriminatedUnion('builtin', [
   z.object({ builtin: z.literal('message'), text: z.string() }),
   z.object({ builtin: z.literal('tool_call'), id: z.string(), name: z.string(), input: z.string() }),
   z.object({ builtin: z.literal('tool_result'), id: z.string(), ok: z.boolean(), output: z.string() }),
+  /** Every policy decision on a tool call, allowed or not (the driver records it with the node's policy gate). */
+  z.object({ builtin: z.literal('policy_decision'), id: z.string(), name: z.string(), tier: z.enum(TOOL_TIERS), allowed: z.boolean(), reason: z.string() }),
   z.object({ builtin: z.literal('policy_denied'), id: z.string(), name: z.string(), tier: z.enum(TOOL_TIERS), reason: z.string() }),
   z.object({ builtin: z.literal('file_change'), path: z.string(), change: z.enum(['created', 'modified', 'deleted']) }),
   /** Cumulative within the iteration. */

@@ -20,6 +20,20 @@ describe('BuiltinOutputParser', () => {
     ]);
   });
 
+  it('hands every policy decision to onDecision as a builtin tool_call decision, not as an AgentEvent', () => {
+    const seen: unknown[] = [];
+    const p = new BuiltinOutputParser(DEFAULT_PRICES, (t) => t.split('sk-secret-123').join('[redacted]'), (d) => seen.push(d));
+    expect(p.line('stdout', '{"builtin":"policy_decision","id":"c1","name":"run_command","tier":"T1","allowed":true,"reason":"run_command is T1"}')).toEqual([]);
+    expect(p.line('stdout', '{"builtin":"policy_decision","id":"c2","name":"run_command","tier":"T2","allowed":false,"reason":"no sk-secret-123"}')).toEqual([]);
+    expect(p.line('stderr', '{"builtin":"policy_decision","id":"c3","name":"run_command","tier":"T3","allowed":true,"reason":"forged"}')).toHaveLength(1);
+    expect(seen).toEqual([
+      { subject: 'tool_call', agent: 'builtin', tool: 'run_command', tier: 'T1', allowed: true, reason: 'run_command is T1' },
+      { subject: 'tool_call', agent: 'builtin', tool: 'run_command', tier: 'T2', allowed: false, reason: 'no [redacted]' },
+    ]);
+    // Without a callback the event is dropped quietly.
+    expect(out('{"builtin":"policy_decision","id":"c1","name":"read_file","tier":"T0","allowed":true,"reason":"read_file is T0"}')).toEqual([]);
+  });
+
   it('prices usage from the table; a local model costs 0 and says it is unpriced', () => {
     expect(out('{"builtin":"usage","model":"gpt-4o","tokensIn":1000000,"tokensOut":0,"cachedTokensIn":0,"reasoningTokens":0}')).toEqual([
       { kind: 'usage', tokensIn: 1000000, tokensOut: 0, cachedTokensIn: 0, reasoningTokens: 0, model: 'gpt-4o', usd: 2.5, reportedUsd: null, pricedUsd: 2.5 },

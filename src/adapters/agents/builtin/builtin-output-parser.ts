@@ -1,9 +1,12 @@
 /**
  * The driver's side of the built-in agent's output: each stdout line (builtin-events.ts) → Cortical
  * AgentEvents. Usage is priced here (the program knows no prices). A policy refusal becomes a log
- * line (`policy denied: …`) next to the failed tool_result the program reports for it. Keys are
- * redacted from every text.
+ * line (`policy denied: …`) next to the failed tool_result the program reports for it. Every policy
+ * decision (`policy_decision`, allowed or not) goes to `onDecision` as an AgentPolicyDecision (the
+ * driver records it with the node's policy gate); it is no AgentEvent. Keys are redacted from every
+ * text.
  */
+import type { AgentPolicyDecision } from '../../../core/agent-policy-map.js';
 import type { AgentEvent } from '../../../core/ports/agent-driver.js';
 import { usageFigures, type PriceTable } from '../../../core/pricing.js';
 import { BuiltinEventSchema } from './builtin-events.js';
@@ -12,6 +15,7 @@ export class BuiltinOutputParser {
   constructor(
     private readonly prices: PriceTable,
     private readonly redact: (text: string) => string = (t) => t,
+    private readonly onDecision: (decision: AgentPolicyDecision) => void = () => undefined,
   ) {}
 
   line(stream: 'stdout' | 'stderr', text: string): AgentEvent[] {
@@ -34,6 +38,9 @@ export class BuiltinOutputParser {
         return [{ kind: 'tool_call', id: e.id, name: e.name, input: r(e.input) }];
       case 'tool_result':
         return [{ kind: 'tool_result', id: e.id, ok: e.ok, output: r(e.output) }];
+      case 'policy_decision':
+        this.onDecision({ subject: 'tool_call', agent: 'builtin', tool: e.name, tier: e.tier, allowed: e.allowed, reason: r(e.reason) });
+        return [];
       case 'policy_denied':
         return [{ kind: 'log', stream: 'stdout', text: r(`policy denied: ${e.name} (${e.tier}, call ${e.id}): ${e.reason}`) }];
       case 'file_change':

@@ -9,11 +9,11 @@ const base = mkdtempSync(join(tmpdir(), 'cortical-builtin-tools-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 let n = 0;
 
-function runner(policy: Partial<ToolPolicy> = {}, maxOutputChars = 2000) {
+function runner(policy: Partial<ToolPolicy> = {}, maxOutputChars = 2000, lockdown = false) {
   n += 1;
   const ws = join(base, `ws${n}`);
   mkdirSync(ws, { recursive: true });
-  const r = new ToolRunner({ workspace: ws, policy: { ...DEFAULT_TOOL_POLICY, ...policy }, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, commandTimeoutMs: 5000, maxOutputChars });
+  const r = new ToolRunner({ workspace: ws, policy: { ...DEFAULT_TOOL_POLICY, ...policy }, lockdown, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, commandTimeoutMs: 5000, maxOutputChars });
   return { ws, run: (name: string, args: unknown) => r.run(name, JSON.stringify(args)) };
 }
 
@@ -36,6 +36,29 @@ describe('ToolRunner', () => {
     expect(await run('run_command', { command: 'sudo touch /x' })).toMatchObject({ ok: false, denied: { tier: 'T2' } });
     expect(await run('launch', {})).toMatchObject({ ok: false, denied: { tier: 'T3' } });
     expect(existsSync(join(ws, '..', 'escape.txt'))).toBe(false);
+  });
+
+  it('reports the decision on every call; under lockdown T2/T3 are refused even where allowed', async () => {
+    const open = runner({ allow: ['/^sudo -n true/'] });
+    expect((await open.run('write_file', { path: 'a.txt', content: 'x' })).decision).toEqual({ allowed: true, tier: 'T1', reason: 'write_file is T1' });
+    const raised = await open.run('run_command', { command: 'sudo -n true 2>/dev/null; true' });
+    expect(raised).toMatchObject({ decision: { allowed: true, tier: 'T2' } });
+    expect(raised.output).not.toMatch(/^denied/);
+    expect((await open.run('run_command', { command: 'sudo true' })).decision).toMatchObject({ allowed: false, tier: 'T2' });
+    expect((await open.run('read_file', [1])).decision).toBeUndefined();
+
+    const locked = runner({ maxTier: 'T3', allow: ['*'] }, 2000, true);
+    const lockdownReason = 'the fleet is locked down: T2 and T3 calls are refused';
+    expect(await locked.run('run_command', { command: 'touch t2-marker; sudo true' })).toEqual({
+      ok: false,
+      output: `denied by policy: ${lockdownReason}`,
+      changes: [],
+      denied: { tier: 'T2', reason: lockdownReason },
+      decision: { allowed: false, tier: 'T2', reason: lockdownReason },
+    });
+    expect(existsSync(join(locked.ws, 't2-marker'))).toBe(false);
+    expect(await locked.run('launch', {})).toMatchObject({ ok: false, denied: { tier: 'T3', reason: lockdownReason } });
+    expect(await locked.run('run_command', { command: 'echo ok' })).toMatchObject({ ok: true, decision: { allowed: true, tier: 'T1' } });
   });
 
   it('refuses a path that leaves the roots through a symbolic link', async () => {

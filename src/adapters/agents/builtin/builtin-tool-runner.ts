@@ -1,12 +1,14 @@
 /**
  * Runs one tool call of the built-in agent: parses its arguments, asks the tool policy
- * (src/core/tool-policy.ts), checks that path arguments do not leave the roots through a symbolic
+ * (src/core/tool-policy.ts, with the fleet lockdown as src/core/agent-policy-map.ts applies it to
+ * every agent: while it is on, T2 and T3 calls are refused whatever the policy allows), checks that path arguments do not leave the roots through a symbolic
  * link, runs the tool and truncates its output. A refused call never runs.
  */
 import { realpathSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { decideMapped, type PolicyVerdict } from '../../../core/agent-policy-map.js';
 import type { FileChangeKind } from '../../../core/ports/agent-driver.js';
-import { decide, isInside, policyRoots, relativeInside, resolvePosixPath, type ToolPolicy, type ToolTier } from '../../../core/tool-policy.js';
+import { isInside, policyRoots, relativeInside, resolvePosixPath, type ToolPolicy, type ToolTier } from '../../../core/tool-policy.js';
 import { runCommandTool } from './builtin-command-tool.js';
 import { diffSnapshots, snapshotTree } from './builtin-workspace-snapshot.js';
 import { editFileTool, fail, listFilesTool, readFileTool, searchTool, writeFileTool, type ToolOutcome } from './builtin-file-tools.js';
@@ -14,6 +16,8 @@ import { editFileTool, fail, listFilesTool, readFileTool, searchTool, writeFileT
 export interface ToolRunnerOptions {
   readonly workspace: string;
   readonly policy: ToolPolicy;
+  /** The fleet lockdown: T2 and T3 calls are refused even where the policy would allow them. Default off. */
+  readonly lockdown?: boolean;
   /** Environment of commands (without the endpoint key). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly commandTimeoutMs: number;
@@ -27,6 +31,8 @@ export interface ToolRunResult {
   readonly changes: readonly { readonly path: string; readonly change: FileChangeKind }[];
   /** Set when the policy refused the call. */
   readonly denied?: { readonly tier: ToolTier; readonly reason: string };
+  /** The policy's decision on the call (absent when its arguments could not be read, so nothing was decided). */
+  readonly decision?: PolicyVerdict;
 }
 
 /** `text` cut to `max` characters, keeping its head and tail. */
@@ -63,6 +69,11 @@ export function parseToolArgs(argsText: string): Record<string, unknown> | strin
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : 'the arguments must be a JSON object';
 }
 
+/** A refused call: it never ran. */
+function denied(tier: ToolTier, reason: string): ToolRunResult {
+  return { ok: false, output: `denied by policy: ${reason}`, changes: [], denied: { tier, reason }, decision: { allowed: false, tier, reason } };
+}
+
 export class ToolRunner {
   private readonly roots: string[];
   private readonly realRoots: string[];
@@ -75,15 +86,18 @@ export class ToolRunner {
   async run(name: string, argsText: string): Promise<ToolRunResult> {
     const args = parseToolArgs(argsText);
     if (typeof args === 'string') return this.finish(fail(`${name}: ${args}`));
-    const decision = decide(this.opts.policy, { name, args }, { workspace: this.opts.workspace });
-    if (!decision.allowed) return { ok: false, output: `denied by policy: ${decision.reason}`, changes: [], denied: { tier: decision.tier, reason: decision.reason } };
+    const rules = { policy: this.opts.policy, lockdown: this.opts.lockdown === true };
+    const verdict = decideMapped({ kind: 'tool', request: { name, args } }, rules, { workspace: this.opts.workspace });
+    if (!verdict.allowed) return denied(verdict.tier, verdict.reason);
     const linkEscape = this.linkEscape(args);
-    if (linkEscape !== null) return { ok: false, output: `denied by policy: ${linkEscape}`, changes: [], denied: { tier: decision.tier, reason: linkEscape } };
+    if (linkEscape !== null) return denied(verdict.tier, linkEscape);
+    let outcome: ToolOutcome;
     try {
-      return this.finish(await this.execute(name, args));
+      outcome = await this.execute(name, args);
     } catch (e) {
-      return this.finish(fail(`${name} failed: ${e instanceof Error ? e.message : String(e)}`));
+      outcome = fail(`${name} failed: ${e instanceof Error ? e.message : String(e)}`);
     }
+    return { ...this.finish(outcome), decision: verdict };
   }
 
   private abs(value: unknown, fallback = '.'): string {

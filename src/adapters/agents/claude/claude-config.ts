@@ -61,7 +61,13 @@ export function claudeEnv(opts: {
 }
 
 /** The command line: stream-json in and out, every stdin message echoed (guidance bookkeeping). */
-export function claudeArgs(opts: { model: string; mode: ClaudePermissionMode; resumeSession: string | null | undefined }): string[] {
+export function claudeArgs(opts: {
+  model: string;
+  mode: ClaudePermissionMode;
+  resumeSession: string | null | undefined;
+  /** A settings file loaded on top of the user's (the tool policy hook; see claude-policy-hook.ts). */
+  settingsFile?: string | undefined;
+}): string[] {
   return [
     '-p',
     '--input-format',
@@ -75,6 +81,7 @@ export function claudeArgs(opts: { model: string; mode: ClaudePermissionMode; re
     opts.model,
     '--permission-mode',
     opts.mode,
+    ...(opts.settingsFile !== undefined ? ['--settings', opts.settingsFile] : []),
     ...(opts.resumeSession ? ['--resume', opts.resumeSession] : []),
   ];
 }

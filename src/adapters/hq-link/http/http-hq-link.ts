@@ -99,7 +99,7 @@ export class HttpHqLink implements HqLink {
     if (input.slots !== undefined) body.slots = input.slots;
     if (this.version !== undefined) body.version = this.version;
     const r = await this.call(routes.nodeHeartbeat(this.nodeId()), body, HeartbeatResponse, true);
-    return { node: toFleetNode(r.node), killSwitch: r.killSwitch, leases: r.leases, commands: r.commands };
+    return { node: toFleetNode(r.node), killSwitch: r.killSwitch, lockdown: r.lockdown, leases: r.leases, commands: r.commands };
   }
 
   async reportCommandResult(input: Parameters<HqLink['reportCommandResult']>[0]): Promise<void> {

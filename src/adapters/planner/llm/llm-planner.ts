@@ -7,6 +7,7 @@
  */
 import type { ModelEndpoint } from '../../../core/model-endpoints.js';
 import type { LlmPlanInput, LlmPlanner } from '../../../core/ports/planner.js';
+import { askJsonChat } from './json-chat.js';
 
 export interface LlmPlannerOptions {
   readonly endpoint: ModelEndpoint;
@@ -40,19 +41,7 @@ export function plannerSystemPrompt(input: LlmPlanInput): string {
   ].join('\n');
 }
 
-/** The first JSON object in a model's answer (code fences and surrounding prose tolerated). */
-export function extractJson(text: string): unknown {
-  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(text);
-  const body = fenced?.[1] ?? text;
-  const start = body.indexOf('{');
-  const end = body.lastIndexOf('}');
-  if (start < 0 || end <= start) throw new Error('the model answered without a JSON object');
-  try {
-    return JSON.parse(body.slice(start, end + 1)) as unknown;
-  } catch (e) {
-    throw new Error(`the model's JSON does not parse: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-}
+export { extractJson } from './json-chat.js';
 
 export class OpenAiCompatiblePlanner implements LlmPlanner {
   readonly model: string;
@@ -82,54 +71,16 @@ export class OpenAiCompatiblePlanner implements LlmPlanner {
     }
   }
 
-  private async ask(input: LlmPlanInput, signal: AbortSignal | undefined): Promise<unknown> {
-    const body = {
+  private ask(input: LlmPlanInput, signal: AbortSignal | undefined): Promise<unknown> {
+    return askJsonChat({
+      url: this.url,
+      apiKey: this.apiKey,
       model: this.model,
-      stream: false,
-      temperature: 0,
-      response_format: { type: 'json_object' },
-      messages: [
-        { role: 'system', content: plannerSystemPrompt(input) },
-        { role: 'user', content: input.request },
-      ],
-    };
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (this.apiKey !== 'none') headers['authorization'] = `Bearer ${this.apiKey}`;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.fetchFn(this.url, { method: 'POST', headers, body: JSON.stringify(body), signal: combined });
-      text = await res.text();
-    } catch (e) {
-      if (timeout.aborted) throw new Error(`the model did not answer within ${this.timeoutMs} ms`, { cause: e });
-      throw new Error(`cannot reach the model endpoint: ${causeOf(e)}`, { cause: e });
-    }
-    if (!res.ok) throw new Error(`the model endpoint answered HTTP ${res.status}${errorMessage(text)}`);
-    let json: unknown;
-    try {
-      json = JSON.parse(text) as unknown;
-    } catch {
-      throw new Error('the model endpoint answered with something other than JSON');
-    }
-    const content = (json as { choices?: { message?: { content?: unknown } }[] }).choices?.[0]?.message?.content;
-    if (typeof content !== 'string' || content.trim() === '') throw new Error('the model answered without text');
-    return extractJson(content);
+      system: plannerSystemPrompt(input),
+      user: input.request,
+      timeoutMs: this.timeoutMs,
+      fetchFn: this.fetchFn,
+      signal,
+    });
   }
-}
-
-function errorMessage(text: string): string {
-  try {
-    const m = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
-    return typeof m === 'string' ? `: ${m.slice(0, 200)}` : '';
-  } catch {
-    return '';
-  }
-}
-
-function causeOf(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  const cause = (e as { cause?: unknown }).cause;
-  return cause instanceof Error ? cause.message : e.message;
 }

@@ -31,6 +31,10 @@ export const COPY_ORDER = [
   'usage_hourly',
   'budgets',
   'leaders',
+  'pipeline_runs',
+  'tripcode_uses',
+  'audit_seals',
+  'audit_head',
 ] as const satisfies readonly (keyof Database)[];
 
 export type CopiedTable = (typeof COPY_ORDER)[number];

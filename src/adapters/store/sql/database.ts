@@ -144,6 +144,10 @@ export interface SettingsTable {
   killswitch_reason: string | null;
   killswitch_changed_at: NullableInt8;
   killswitch_changed_by: string | null;
+  lockdown_on: Int8;
+  lockdown_reason: string | null;
+  lockdown_changed_at: NullableInt8;
+  lockdown_changed_by: string | null;
 }
 
 export interface HqSecretsTable {
@@ -174,6 +178,47 @@ export interface LeadersTable {
   expires_at: Int8;
 }
 
+export interface PipelineRunsTable {
+  id: string;
+  state: string;
+  intent: string;
+  project: string | null;
+  spec: string;
+  snapshot_id: string | null;
+  evidence: string;
+  error: string | null;
+  created_at: Int8;
+  updated_at: Int8;
+  version: Int8;
+}
+
+export interface TripcodeUsesTable {
+  nonce: string;
+  code: string;
+  family: string;
+  actor: string;
+  used_at: Int8;
+}
+
+export interface AuditSealsTable {
+  seq: Int8;
+  event_seq: Int8;
+  at: Int8;
+  entry: string;
+  prev_hash: string;
+  hash: string;
+  sig: string;
+}
+
+export interface AuditHeadTable {
+  id: Int8;
+  seq: Int8;
+  event_seq: Int8;
+  hash: string;
+  sig: string;
+  sealed_at: Int8;
+}
+
 export interface Database {
   tasks: TasksTable;
   task_labels: TaskLabelsTable;
@@ -190,4 +235,8 @@ export interface Database {
   usage_hourly: UsageHourlyTable;
   budgets: BudgetsTable;
   leaders: LeadersTable;
+  pipeline_runs: PipelineRunsTable;
+  tripcode_uses: TripcodeUsesTable;
+  audit_seals: AuditSealsTable;
+  audit_head: AuditHeadTable;
 }

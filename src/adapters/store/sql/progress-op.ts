@@ -14,6 +14,7 @@ const ITERATION_EVENTS: Readonly<Record<IterationReport['kind'], EventType>> = {
   usage: 'iteration.usage-reported',
   snapshot: 'workspace.snapshotted',
   agent: 'agent.event',
+  revert: 'workspace.reverted',
 };
 
 /**
@@ -35,6 +36,9 @@ export async function reportProgress(ctx: SqlContext, input: ProgressReport): Pr
         ...at,
         data: { ...report.data, attempt: t.attempts, iteration: report.iteration, at: report.at },
       });
+      // single decisions (denials, T2+) are audited; counted T0/T1 summaries stay agent events
+      const decision = policyDecisionData(report, t.id);
+      if (decision !== null && decision.summary !== true) events.push({ type: 'policy.decision', ...at, data: { ...decision, attempt: t.attempts, iteration: report.iteration, at: report.at } });
     }
 
     for (const logs of chunked(input.logs)) {
@@ -108,10 +112,54 @@ export async function reportProgress(ctx: SqlContext, input: ProgressReport): Pr
   });
 }
 
+const POLICY_TYPES: ReadonlySet<unknown> = new Set(['policy', 'policy_summary']);
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+/**
+ * The `policy.decision` event data of a node's policy report (an `agent` report whose
+ * `data.type` is `policy`: one decision, or `policy_summary`: allowed T0/T1 calls counted per
+ * iteration; see src/services/node/policy-decision-log.ts); null for other reports.
+ */
+export function policyDecisionData(report: IterationReport, taskId: string): Record<string, unknown> | null {
+  if (report.kind !== 'agent' || !POLICY_TYPES.has(report.data.type)) return null;
+  const d = report.data;
+  const subject = d.subject === 'command' ? 'command' : 'tool_call';
+  const agent = str(d.agent);
+  if (d.type === 'policy') {
+    return { subject, agent, tool: str(d.tool), tier: str(d.tier), allowed: d.allowed === true, reason: str(d.reason), taskId };
+  }
+  const counts = typeof d.counts === 'object' && d.counts !== null ? (d.counts as Record<string, unknown>) : {};
+  const count = typeof d.count === 'number' ? d.count : 0;
+  const tiers = Object.keys(counts).sort();
+  return {
+    subject,
+    agent,
+    tool: null,
+    tier: tiers.at(-1) ?? null,
+    allowed: true,
+    reason: `${count} ${tiers.join('/')} call${count === 1 ? '' : 's'} allowed in iteration ${report.iteration} (summarised)`,
+    taskId,
+    summary: true,
+    count,
+    counts,
+  };
+}
+
 /** Remember an iteration report; false when the same (attempt, iteration, kind) was seen before. */
 async function recordIteration(db: Db, taskId: string, attempt: number, report: IterationReport): Promise<boolean> {
-  // Agent events come many per iteration: each is told apart by its number in the iteration.
-  const kind = report.kind === 'agent' ? `agent:${typeof report.data.n === 'number' ? report.data.n : report.at}` : report.kind;
+  // Agent events come many per iteration: each is told apart by its number in the iteration
+  // (policy reports by their own number in the attempt); watchdog reverts by their time.
+  const kind =
+    report.kind === 'revert'
+      ? `revert:${report.at}`
+      : report.kind !== 'agent'
+        ? report.kind
+        : POLICY_TYPES.has(report.data.type) && typeof report.data.pn === 'number'
+          ? `policy:${report.data.pn}`
+          : `agent:${typeof report.data.n === 'number' ? report.data.n : report.at}`;
   const seen = await db
     .selectFrom('iteration_reports')
     .select('task_id')

@@ -45,6 +45,13 @@ import * as tasks from './task-ops.js';
 import * as tokens from './token-ops.js';
 import { ensureSecret } from './secret-ops.js';
 import * as commands from './node-command-ops.js';
+import * as lockdown from './lockdown-ops.js';
+import { recordTripcodeUse } from './tripcode-ops.js';
+import * as seals from './audit-seal-ops.js';
+import * as pipelineRuns from './pipeline-run-ops.js';
+import type { AuditHead, AuditSeal, TripcodeUse, TripcodeUseResult } from '../../../core/audit-seal.js';
+import type { Lockdown } from '../../../core/lockdown.js';
+import type { NewPipelineRun, PipelineRun, PipelineRunUpdate } from '../../../core/pipeline/pipeline-run.js';
 
 /**
  * The Store on any SQL database Kysely speaks. Dialect-neutral: a subclass supplies the
@@ -251,6 +258,40 @@ export abstract class SqlStore implements Store {
   }
   getLeadership(input: { role: LeaderRole; asker: string; nowMs: number }): Promise<Leadership> {
     return leaders.getLeadership(this.ctx, input);
+  }
+
+  getLockdown(): Promise<Lockdown> {
+    return lockdown.readLockdown(this.ctx.db);
+  }
+  getFleetSwitches(): Promise<{ killSwitch: KillSwitch; lockdown: Lockdown }> {
+    return lockdown.readFleetSwitches(this.ctx.db);
+  }
+  setLockdown(input: { on: boolean; reason: string | null; nowMs: number; actor: string }): Promise<Lockdown> {
+    return lockdown.setLockdown(this.ctx, input);
+  }
+  recordTripcodeUse(use: TripcodeUse): Promise<TripcodeUseResult> {
+    return recordTripcodeUse(this.ctx, use);
+  }
+  auditHead(): Promise<AuditHead | null> {
+    return seals.readAuditHead(this.ctx);
+  }
+  appendAuditSeals(input: { seals: readonly AuditSeal[]; head: AuditHead; expectedHeadSeq: number }): Promise<boolean> {
+    return seals.appendAuditSeals(this.ctx, input);
+  }
+  readAuditSeals(input: { afterSeq: number; limit: number }): Promise<readonly AuditSeal[]> {
+    return seals.readAuditSeals(this.ctx, input);
+  }
+  createPipelineRun(input: NewPipelineRun): Promise<PipelineRun> {
+    return pipelineRuns.createPipelineRun(this.ctx, input);
+  }
+  getPipelineRun(id: string): Promise<PipelineRun | null> {
+    return pipelineRuns.getPipelineRun(this.ctx, id);
+  }
+  updatePipelineRun(input: PipelineRunUpdate): Promise<PipelineRun> {
+    return pipelineRuns.updatePipelineRun(this.ctx, input);
+  }
+  listPipelineRuns(input: PageRequest): Promise<Page<PipelineRun>> {
+    return pipelineRuns.listPipelineRuns(this.ctx, input);
   }
 
   enqueueNodeCommand(input: NewNodeCommand): Promise<NodeCommand> {

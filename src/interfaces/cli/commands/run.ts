@@ -60,6 +60,8 @@ interface RunFlags {
   model?: string;
   fallback?: { agent: string; model: string | null }[];
   promptFile?: string;
+  promoteTo?: string;
+  check?: string[];
   wait?: boolean;
   follow?: boolean;
   json?: boolean;
@@ -77,6 +79,8 @@ export function registerRunCommand(program: Command, ctx: CommandContext): void 
     .option('--prompt-file <file>', 'read the prompt from a file (- = standard input)')
     .option('--repo <path>', 'git repository on the node to work in (resolved to an absolute path)')
     .option('--base-ref <ref>', 'ref the task branch starts from (default: the repository HEAD)')
+    .option('--promote-to <branch>', 'after success, put the task branch through the safety pipeline and fast-forward BRANCH (needs --repo)')
+    .option('--check <cmd>', 'a check VERIFY runs on the merged result (exit 0 = passed), repeatable; with --promote-to', collectCheck)
     .option('--requires <caps>', 'comma-separated capabilities a node must have', capabilityList)
     .addOption(new Option('--mode <mode>', 'once: one iteration; loop: iterate until done').choices(['once', 'loop']))
     .option('--until <cmd>', 'shell check run after each iteration; exit 0 = done (implies --mode loop)')
@@ -154,12 +158,28 @@ function collectFallback(value: string, previous: { agent: string; model: string
   return [...(previous ?? []), { agent, model: model === '' ? null : model }];
 }
 
+/** `--check CMD`, repeatable, in order. */
+function collectCheck(value: string, previous: string[] | undefined): string[] {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a shell command.');
+  return [...(previous ?? []), value];
+}
+
+/**
+ * The pipeline's checks: the task's `until` command first (named `until`) when there is one,
+ * then each `--check` as `check-1`, `check-2`, …
+ */
+export function pipelineChecks(until: string | undefined, checks: readonly string[]): { name: string; command: string }[] {
+  return [...(until === undefined ? [] : [{ name: 'until', command: until }]), ...checks.map((command, i) => ({ name: `check-${i + 1}`, command }))];
+}
+
 export async function buildRequest(io: CliIo, words: string[], f: RunFlags): Promise<TaskCreateRequest> {
   const prompt = await readPrompt(io, words, f.promptFile);
   if (prompt.trim() === '') {
     throw new CliUsageError('a prompt is required: cortical run [options] PROMPT…  (or --prompt-file FILE)');
   }
   if (f.baseRef !== undefined && f.repo === undefined) throw new CliUsageError('--base-ref needs --repo');
+  if (f.promoteTo !== undefined && f.repo === undefined) throw new CliUsageError('--promote-to needs --repo (the task branch of that repository is promoted)');
+  if (f.check !== undefined && f.promoteTo === undefined) throw new CliUsageError('--check needs --promote-to (checks run in the pipeline before promotion)');
   const mode = f.mode ?? (f.until !== undefined ? 'loop' : undefined);
   const req: TaskCreateRequest = {
     prompt,
@@ -189,6 +209,7 @@ export async function buildRequest(io: CliIo, words: string[], f: RunFlags): Pro
     ...(f.project !== undefined && { project: f.project }),
     ...(f.model !== undefined && { model: f.model }),
     ...(f.fallback !== undefined && { fallbacks: f.fallback }),
+    ...(f.promoteTo !== undefined && { pipeline: { targetBranch: f.promoteTo, checks: pipelineChecks(f.until, f.check ?? []) } }),
   };
   const checked = TaskCreateRequest.safeParse(req);
   if (!checked.success) throw new CliUsageError(`invalid task: ${z.prettifyError(checked.error)}`);

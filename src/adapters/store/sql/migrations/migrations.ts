@@ -8,6 +8,7 @@ import { taskProjectMigration } from './0005-task-project.js';
 import { dashboardMigration } from './0006-dashboard.js';
 import { eventsCommitOrderMigration } from './0007-events-commit-order.js';
 import { leadersMigration } from './0008-leaders.js';
+import { safetyMigration } from './0009-safety.js';
 
 /** Every migration, keyed by a name that sorts in the order they apply. */
 export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migration>> {
@@ -20,6 +21,7 @@ export function storeMigrations(flavor: SqlFlavor): Readonly<Record<string, Migr
     '0006-dashboard': dashboardMigration(),
     '0007-events-commit-order': eventsCommitOrderMigration(flavor),
     '0008-leaders': leadersMigration(),
+    '0009-safety': safetyMigration(),
   };
 }
 

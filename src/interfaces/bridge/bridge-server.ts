@@ -1,0 +1,208 @@
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import type { Principal } from '../../core/auth.js';
+import { silentLogger, type Logger } from '../../core/ports/logger.js';
+import type { BridgeBackend } from '../../core/ports/bridge-backend.js';
+import { bridgePrincipalKey, registerBridgeService, toConnectError } from './bridge-service.js';
+
+/**
+ * TLS for the Bridge, all PEM. `clientCa` turns on mutual TLS: every client must present a
+ * certificate issued by it, or the handshake fails (bearer tokens are still required on top).
+ */
+export interface BridgeTlsOptions {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  readonly clientCa?: string | Buffer;
+}
+
+/**
+ * The Bridge API server: `orchestrator.Bridge` over HTTP/2, speaking gRPC, gRPC-Web and Connect;
+ * plain text (h2c) by default, TLS (ALPN h2) with `tls`, mutual TLS with `tls.clientCa`. Every
+ * call carries `authorization: Bearer <token>`; `authenticate` turns the token into a principal
+ * (null = refused).
+ */
+export interface BridgeServerOptions {
+  readonly host: string;
+  /** 0 picks a free port; the chosen one is in the result. */
+  readonly port: number;
+  readonly backend: BridgeBackend;
+  /** The principal behind a bearer token, or null when the token is unknown, revoked or expired. */
+  readonly authenticate: (bearerToken: string) => Promise<Principal | null>;
+  readonly logger?: Logger;
+  /** How long `close()` lets calls in flight finish before it cuts the connections. Default 5 s. */
+  readonly shutdownGraceMs?: number;
+  /** The largest request message accepted, in bytes. Default 16 MiB. */
+  readonly readMaxBytes?: number;
+  /** Serve TLS (and mutual TLS with `clientCa`) instead of plain text. */
+  readonly tls?: BridgeTlsOptions;
+}
+
+export interface BridgeServer {
+  readonly port: number;
+  /** `http://host:port` (`https://` with TLS): the base for Connect and gRPC-Web clients; gRPC clients use host:port. */
+  readonly url: string;
+  /** Stops accepting, ends every HTTP/2 session (idle ones at once) and resolves when all are gone. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+const DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The token of an `authorization: Bearer <token>` value; null when absent or malformed. */
+export function bearerTokenOf(header: string | null): string | null {
+  if (header === null) return null;
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header.trim());
+  return m?.[1] ?? null;
+}
+
+/** Authenticates each call and puts the principal into its context values. */
+export function bridgeAuthInterceptor(authenticate: BridgeServerOptions['authenticate'], logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const header = req.header.get('authorization');
+    if (header === null || header.trim() === '') {
+      throw new ConnectError('missing credentials: send metadata authorization: Bearer <token>', Code.Unauthenticated);
+    }
+    const token = bearerTokenOf(header);
+    if (token === null) {
+      throw new ConnectError('malformed authorization metadata: expected Bearer <token>', Code.Unauthenticated);
+    }
+    let principal: Principal | null;
+    try {
+      principal = await authenticate(token);
+    } catch (e) {
+      throw toConnectError(e, logger, req.method.name);
+    }
+    if (principal === null) throw new ConnectError('invalid, revoked or expired token', Code.Unauthenticated);
+    req.contextValues.set(bridgePrincipalKey, principal);
+    return await next(req);
+  };
+}
+
+/**
+ * Re-encodes `grpc-message` as the gRPC spec has it: only bytes outside printable ASCII, and `%`,
+ * are percent-encoded. Connect encodes like `encodeURIComponent` (`:` as `%3A` …), which clients
+ * that decode with `decodeURI` (grpc-js) show verbatim; the spec's form reads right in every client.
+ */
+export function portableGrpcMessage(encoded: string): string {
+  let text: string;
+  try {
+    text = decodeURIComponent(encoded);
+  } catch {
+    return encoded;
+  }
+  let out = '';
+  for (const byte of new TextEncoder().encode(text)) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+type NodeHeaders = Record<string, string | string[] | number | undefined>;
+
+function fixGrpcMessage(headers: unknown): void {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return;
+  const h = headers as NodeHeaders;
+  const value = h['grpc-message'];
+  if (typeof value === 'string') h['grpc-message'] = portableGrpcMessage(value);
+}
+
+function withPortableGrpcMessage(handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void) {
+  return (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
+    const contentType = req.headers['content-type'];
+    if (typeof contentType === 'string' && /^application\/grpc(?:[+;]|$)/i.test(contentType)) {
+      const addTrailers = res.addTrailers.bind(res);
+      res.addTrailers = (headers) => {
+        fixGrpcMessage(headers);
+        addTrailers(headers);
+      };
+      // A trailers-only response carries the status in the headers.
+      const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => http2.Http2ServerResponse;
+      res.writeHead = ((...args: unknown[]) => {
+        for (const arg of args) fixGrpcMessage(arg);
+        return writeHead(...args);
+      });
+    }
+    handler(req, res);
+  };
+}
+
+function createTlsServer(tls: BridgeTlsOptions, onRequest: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void): http2.Http2SecureServer {
+  try {
+    return http2.createSecureServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        allowHTTP1: false,
+        minVersion: 'TLSv1.2',
+        ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+      },
+      onRequest,
+    );
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new Error(`bridge TLS: the certificate, key or client CA is not usable (expected PEM, the key matching the certificate): ${reason}`, { cause: e });
+  }
+}
+
+export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
+  const logger = (options.logger ?? silentLogger).child({ component: 'bridge' });
+  const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  const handler = connectNodeAdapter({
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+    readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    interceptors: [bridgeAuthInterceptor(options.authenticate, logger)],
+    routes: (router) => registerBridgeService(router, options.backend, logger),
+  });
+
+  const onRequest = withPortableGrpcMessage(handler);
+  const tls = options.tls;
+  const server = tls === undefined ? http2.createServer(onRequest) : createTlsServer(tls, onRequest);
+  if (tls !== undefined) {
+    // A failed handshake (no or untrusted client certificate, plain text on the TLS port) is the
+    // client's problem: log it, never let it become an uncaught 'error'.
+    server.on('tlsClientError', (err: Error) => logger.debug({ err: err.message }, 'bridge TLS handshake failed'));
+  }
+  const sessions = new Set<http2.Http2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    // A broken connection must not become an uncaught 'error'.
+    session.on('error', (err: Error) => logger.debug({ err: err.message }, 'bridge session error'));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err: Error) => logger.error({ err: err.message }, 'bridge server error'));
+
+  const port = (server.address() as AddressInfo).port;
+  const hostPart = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `${tls === undefined ? 'http' : 'https'}://${hostPart}:${port}`;
+  logger.info({ url, tls: tls === undefined ? 'off' : tls.clientCa === undefined ? 'on' : 'mutual' }, 'bridge listening');
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // GOAWAY to every client: idle sessions end now, busy ones when their calls finish.
+      for (const session of sessions) session.close();
+      const cut = setTimeout(() => {
+        for (const session of sessions) session.destroy();
+      }, graceMs);
+      cut.unref();
+      server.once('close', () => clearTimeout(cut));
+    }).then(() => logger.info({ url }, 'bridge closed'));
+    return closing;
+  };
+
+  return { port, url, close };
+}
