@@ -28,6 +28,10 @@ import { describeHqSettings, SQLITE_FILE_NAME, type HqSettings } from './hq-sett
 import { createStore } from './store-factory.js';
 import { pipelineSetup } from './pipeline-setup.js';
 import { startBridgeServer, type BridgeTlsOptions } from '../interfaces/bridge/bridge-server.js';
+import { InFlightRequests, stopServerGracefully } from './in-flight-requests.js';
+
+/** How long a stopping HQ waits for running API handlers before it closes their connections. */
+const HANDLER_DRAIN_MS = 5_000;
 
 export interface RunningHq {
   readonly hq: Hq;
@@ -128,6 +132,7 @@ export async function startHq(opts: {
 
   const tokenFile = join(opts.dataDir, ADMIN_TOKEN_FILE);
   let server: Server;
+  const inFlight = new InFlightRequests();
   let createdAdminToken: string | null;
   try {
     createdAdminToken = await ensureInitialAdminToken({
@@ -145,7 +150,8 @@ export async function startHq(opts: {
       metrics: { registry: hq.metrics.registry, public: metricsPublic },
     });
     server = await new Promise<Server>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolve(s as Server));
+      const s = serve({ fetch: inFlight.wrap(app.fetch), port: opts.port, hostname: opts.host }, () => resolve(s as Server));
+      inFlight.watch(s as Server);
       (s as Server).once('error', reject);
     });
   } catch (e) {
@@ -208,10 +214,9 @@ export async function startHq(opts: {
       closed = true;
       loops.abort();
       await Promise.all([running, relaying, bridge?.close()]);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      // Stop taking connections, then let the handlers already running finish (bounded) before the
+      // store they read is closed; only then cut the connections still open (SSE streams).
+      await stopServerGracefully(server, inFlight, { drainMs: HANDLER_DRAIN_MS, logger: opts.logger });
       await bus.close();
       await store.close();
     },
