@@ -91,6 +91,15 @@ export class AgentChain {
     return true;
   }
 
+  /**
+   * After a rate limit: moves to the next fallback and gives the back-off before it (doubling per
+   * fallback from `baseBackoffMs`; the endpoint's Retry-After when longer); null when none is left.
+   */
+  fallBack(retryAfterMs: number | null, baseBackoffMs: number): { to: AgentChoice; backoffMs: number } | null {
+    if (!this.next()) return null;
+    return { to: this.current, backoffMs: Math.max(baseBackoffMs * 2 ** (this.index - 1), retryAfterMs ?? 0) };
+  }
+
   /** The task's agent changed (resleeve): start over from it. True when it differs from the head. */
   reset(head: AgentChoice): boolean {
     const changed = head.agent !== this.chain[0]!.agent || head.model !== this.chain[0]!.model;
@@ -100,6 +109,11 @@ export class AgentChain {
     }
     return changed;
   }
+}
+
+/** `claude (sonnet)`, or the agent alone when no model is named. */
+export function describeChoice(c: AgentChoice): string {
+  return `${c.agent}${c.model ? ` (${c.model})` : ''}`;
 }
 
 /** The agent chain of a spec: its agent and model, then its fallbacks (older specs have none). */

@@ -64,3 +64,9 @@ export class GuidanceCourier {
     this.onDelivered({ deliveredSeq: this.highestSeq, deliveries: [...this.log] }, now);
   }
 }
+
+/** The task's prompt with new guidance appended. */
+export function iterationPrompt(prompt: string, guidance: readonly Guidance[]): string {
+  if (guidance.length === 0) return prompt;
+  return `${prompt}\n\n## Guidance from the operator\n\n${guidance.map((g) => `- ${g.text}`).join('\n')}\n`;
+}

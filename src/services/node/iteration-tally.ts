@@ -5,7 +5,8 @@
  * Endpoint keys are redacted from everything forwarded.
  */
 import type { Clock } from '../../core/clock.js';
-import type { AgentEvent } from '../../core/ports/agent-driver.js';
+import type { LoopVerdict } from '../../core/guardrails-types.js';
+import type { AgentEvent, AgentExit } from '../../core/ports/agent-driver.js';
 import { costMismatch } from '../../core/pricing.js';
 import type { ProgressOutbox } from './progress-outbox.js';
 
@@ -76,6 +77,23 @@ export class IterationTally {
         this.report({ type: 'file_change', path: event.path, change: event.change });
         return;
     }
+  }
+
+  /** The iteration's closing reports: its usage (model and agent) and how it finished. */
+  finish(end: { agent: string; model: string | null; exit: AgentExit; timedOut: boolean; untilPassed: boolean | null; workspaceChanged: boolean; verdict: LoopVerdict; diff: unknown }): void {
+    const { outbox, iteration } = this.deps;
+    const at = this.deps.clock.nowMs();
+    const { exit, verdict } = end;
+    outbox.iteration({ iteration, kind: 'usage', at, data: { ...this.usage, model: this.model ?? end.model, agent: end.agent } });
+    outbox.iteration({
+      iteration,
+      kind: 'finished',
+      at,
+      data: {
+        ...{ exitCode: exit.exitCode, signal: exit.signal, sleeveEnd: exit.reason ?? null, timedOut: end.timedOut, agentDone: this.agentDone, agentFailed: this.agentFailed },
+        ...{ untilPassed: end.untilPassed, workspaceChanged: end.workspaceChanged, verdict: verdict.action, reason: verdict.action === 'continue' ? null : verdict.reason, diff: end.diff },
+      },
+    });
   }
 
   private onUsage(event: Extract<AgentEvent, { kind: 'usage' }>): void {

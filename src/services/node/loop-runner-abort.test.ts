@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,9 +23,9 @@ const SCRIPT = ['@1 print said during the gap', '@1 usage 120 30 0.5', '@1 write
 
 let n = 0;
 
-function setup(over: { spec?: Partial<Task['spec']>; task?: Partial<Task> } = {}, beforeIteration?: LoopRunnerDeps['beforeIteration']) {
+function setup(over: { spec?: Partial<Task['spec']>; task?: Partial<Task>; script?: string } = {}, beforeIteration?: LoopRunnerDeps['beforeIteration']) {
   n += 1;
-  const task = leasedTask(`abort_${n}`, SCRIPT, { ...over, spec: { until: 'test -f second.txt', ...over.spec } });
+  const task = leasedTask(`abort_${n}`, over.script ?? SCRIPT, { ...(over.task ? { task: over.task } : {}), spec: { until: 'test -f second.txt', ...over.spec } });
   const hq = new InMemoryHqDouble();
   hq.tasks.set(task.id, task);
   const workDir = join(root, task.id);
@@ -78,6 +78,15 @@ function exists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether process `pid` still runs (exists and is not a zombie: dead, waiting for its parent to reap it). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -167,6 +176,28 @@ describe('LoopRunner.abortIteration', () => {
     await running;
     expect(runner.result).toMatchObject({ outcome: 'succeeded', reason: 'until_passed' });
     expect(calls).toEqual([1, 1, 2]);
+    expect(hq.iterations.filter((r) => r.kind === 'started').map((r) => r.iteration)).toEqual([1, 2]);
+  }, 60_000);
+
+  it('during the until check it stops the check at once (no grace, not its minute of sleep), and the attempt goes on', async () => {
+    // iteration 1 ends at once; its until check then sleeps a minute (iteration 2's passes)
+    const script = ['@1 write first.txt yes', '@2 write second.txt ok'].join('\n');
+    const { hq, runner, running, wsPath } = setup({ script, spec: { until: 'test -f second.txt || { touch until-started; sleep 60; }' } });
+    await until(() => existsSync(join(wsPath, 'until-started')), 'the until check of iteration 1 is in its sleep');
+    expect(runner.iterating).toBe(true);
+    const checker = processesIn(wsPath);
+    expect(checker).not.toEqual([]);
+
+    const startedAt = Date.now();
+    expect(await within(runner.abortIteration(), 4000)).toBe('settled');
+    expect(Date.now() - startedAt).toBeLessThan(4000);
+    // killed: the shell is reaped by the runtime; its `sleep`, orphaned, may be a zombie until init reaps it
+    expect(checker.filter(isRunning)).toEqual([]);
+    await running;
+    expect(runner.result).toMatchObject({ kind: 'completed', outcome: 'succeeded', reason: 'until_passed' });
+    expect(linesOf(hq, 1)).toContain('until check stopped: the iteration was aborted');
+    expect(linesOf(hq, 1)).toContain('iteration 1 aborted: its sleeve was stopped at once; the attempt goes on with the next iteration');
+    expect(hq.iterations.find((r) => r.iteration === 1 && r.kind === 'finished')?.data).toMatchObject({ verdict: 'continue', untilPassed: false });
     expect(hq.iterations.filter((r) => r.kind === 'started').map((r) => r.iteration)).toEqual([1, 2]);
   }, 60_000);
 });

@@ -1,29 +1,30 @@
 import { isCorticalError } from '../../core/errors.js';
 import { beforeIteration, budgetExceeded, iterationDeadlineMs, iterationVerdict } from '../../core/guardrails.js';
 import type { IterationOutcome, LoopProgress, LoopVerdict } from '../../core/guardrails-types.js';
-import type { AgentDriver, AgentRun, SleeveOptions } from '../../core/ports/agent-driver.js';
+import type { AgentDriver, SleeveOptions } from '../../core/ports/agent-driver.js';
 import { NO_ENDPOINTS, redactKeys } from '../../core/model-endpoints.js';
-import { agentChainOf, sleeveOptionsFor, type AgentChain, type AgentChoice } from './agent-choice.js';
+import { agentChainOf, describeChoice, sleeveOptionsFor, type AgentChain, type AgentChoice } from './agent-choice.js';
 import { GuidanceCourier } from './guidance-courier.js';
+import { launchIteration } from './iteration-launch.js';
 import { IterationTally } from './iteration-tally.js';
 import { IterationDiff } from './iteration-diff.js';
 import type { PreparedWorkspace, WorkspaceRequest } from '../../core/ports/workspace.js';
 import type { TaskCredential } from '../../core/ports/hq-link.js';
 import type { Runnable } from '../../core/runnable.js';
 import { describeSleeveRuntime } from '../../core/sandbox.js';
-import { sandboxOf, type Guidance, type Task, type TaskUsage } from '../../core/task.js';
+import { sandboxOf, type ReasonCode, type Task, type TaskUsage } from '../../core/task.js';
 import type { LoopControls, LoopRunnerDeps } from './loop-runner-types.js';
 import { ProgressOutbox } from './progress-outbox.js';
-import { completeWithRetry, done, startAttemptWithRetry, type AttemptEnd, type Completion } from './attempt-end.js';
+import { done, finishAttempt, interruptEnd, startAttemptWithRetry, verdictEnd, type AttemptEnd, type Completion, type Interrupt } from './attempt-end.js';
 import { Signal } from './timers.js';
 import { IterationRun } from './iteration-run.js';
 import { SleeveIdentity } from './sleeve-identity.js';
-
+import { IterationAbortGate } from './iteration-abort-gate.js';
 import { runUntilCheck } from './until-check.js';
 import { RunClock } from './run-clock.js';
 
 export type { LoopControls, LoopRunnerDeps } from './loop-runner-types.js';
-type Interrupt = 'stop' | 'killswitch' | 'lease_lost' | 'shutdown';
+export type { AttemptEnd } from './attempt-end.js';
 
 /**
  * Runs one attempt of a leased task: a loop of agent iterations under the task's guardrails,
@@ -74,12 +75,7 @@ export class LoopRunner implements Runnable {
 
   private workspacePath: string | null = null;
   private inIteration = false;
-  /** In the pre-iteration step (snapshot, and the node's gates); `redoPrepare`: an abort came then. */
-  private preparing = false;
-  private redoPrepare = false;
-  /** Settles when the iteration past its pre-iteration step has wound up; null between iterations. */
-  private settled: Promise<void> | null = null;
-  private abortRequested = false;
+  private readonly abortGate = new IterationAbortGate();
 
   /** Whether an iteration runs now (or is about to start: its pre-iteration snapshot included). */
   get iterating(): boolean {
@@ -88,51 +84,31 @@ export class LoopRunner implements Runnable {
 
   private async snapshotThenIterate(driver: AgentDriver, ws: PreparedWorkspace, choice: AgentChoice): Promise<LoopVerdict> {
     const iteration = this.usage.iterations + 1;
-    do {
-      this.redoPrepare = false;
-      this.preparing = true;
+    await this.abortGate.prepare(async () => {
       try {
         const snap = (await this.deps.beforeIteration?.({ task: this.task, iteration, workspacePath: ws.path })) ?? null;
         if (snap !== null) this.outbox.iteration({ iteration, kind: 'snapshot', at: this.deps.clock.nowMs(), data: snap });
       } catch (e) {
         this.system(iteration, `snapshot before iteration ${iteration} failed: ${(e as Error).message}`);
-      } finally {
-        this.preparing = false;
       }
-      // aborted during that step: it may have got past the node's gates before the abort; again
-    } while (this.redoPrepare);
-    let settle!: () => void;
-    this.settled = new Promise<void>((resolve) => (settle = resolve));
-    this.abortRequested = false;
-    try {
-      return await this.iterate(driver, ws, choice);
-    } finally {
-      this.settled = null;
-      this.abortRequested = false;
-      settle();
-    }
+    });
+    return this.abortGate.run(() => this.iterate(driver, ws, choice));
   }
 
   /**
    * Aborts the iteration in progress (the watchdog does, before it reverts the workspace): its
    * sleeve is stopped at once (no grace) and it ends like an interrupted iteration (no until check,
-   * no publish, verdict continue); the attempt goes on with the next iteration. Nothing recorded is
-   * dropped: its logs and usage so far are reported. Resolves once the aborted sleeve has exited
+   * no publish, verdict continue); an until check under way is stopped too; the attempt goes on
+   * with the next iteration. Nothing recorded is dropped: its logs and usage so far are reported. Resolves once the aborted sleeve has exited
    * and the iteration is wound up, before the next iteration's pre-iteration step; at once when no
    * iteration runs. During the pre-iteration step (which may wait on the node's gates) it resolves
    * at once, and that step runs again before a sleeve starts.
    */
   async abortIteration(): Promise<void> {
-    if (this.preparing) {
-      this.redoPrepare = true;
-      return;
-    }
-    const settled = this.settled;
-    if (settled === null) return;
-    this.abortRequested = true;
-    this.current?.stop(0);
-    this.changed.notify();
-    await settled;
+    await this.abortGate.abort(() => {
+      this.current?.stop(0);
+      this.changed.notify();
+    });
   }
 
   /** False once HQ took the lease away (LEASE_CONFLICT, or the node saw it gone). */
@@ -160,7 +136,7 @@ export class LoopRunner implements Runnable {
     if (this.stuck === 'waiting' && controls.desired !== 'run') this.stuck = 'saw_pause';
     if (this.stuck === 'saw_pause' && controls.desired === 'run' && prevDesired !== 'run') this.stuck = 'no';
     if (controls.agent !== undefined && this.chain.reset(controls.agent)) {
-      this.system(this.usage.iterations, `resleeved: the next iteration runs on ${controls.agent.agent}${controls.agent.model ? ` (${controls.agent.model})` : ''}`);
+      this.system(this.usage.iterations, `resleeved: the next iteration runs on ${describeChoice(controls.agent)}`);
     }
     if (this.current !== null && !controls.killSwitch && controls.desired !== 'stop') {
       const fresh = this.courier.undelivered(controls.pendingGuidance);
@@ -198,7 +174,7 @@ export class LoopRunner implements Runnable {
     try {
       const end = await this.runAttempt(signal).finally(() => this.deps.policyLog?.detach(this.task.id));
       this.endState = end;
-      this.pauseClock();
+      this.clock.pause();
       this.outbox.update(this.progressState());
       if (end.kind === 'completed') await this.complete(end, signal);
       else if (end.kind === 'shutdown') await this.outbox.flush();
@@ -225,7 +201,7 @@ export class LoopRunner implements Runnable {
     }
     const started = await this.startAttempt(ws.path, signal);
     if (started !== null) return started;
-    this.resumeClock();
+    this.clock.resume();
     this.outbox.update({ observed: 'running', ...this.progressState() });
     this.system(0, `attempt ${this.task.attempts} on ${ws.path}${ws.resumed ? ' (workspace resumed)' : ''}`);
     this.system(0, describeSleeveRuntime(this.deps.runtime));
@@ -234,7 +210,7 @@ export class LoopRunner implements Runnable {
       const halted = await this.waitUntilRunnable();
       if (halted !== null) return halted;
       const before = beforeIteration(this.task.spec.guardrails, this.progress());
-      if (before.action !== 'continue') return this.verdictEnd(before);
+      if (before.action !== 'continue') return verdictEnd(before);
       const choice = this.chain.current;
       const driver = this.deps.drivers.get(choice.agent);
       if (driver === undefined) return done('requeue', 'spawn_failed', `this node has no '${choice.agent}' agent`);
@@ -243,33 +219,12 @@ export class LoopRunner implements Runnable {
       if (verdict.action === 'continue') continue;
       if (verdict.action === 'pause') {
         this.stuck = 'waiting';
-        this.pauseClock();
+        this.clock.pause();
         this.outbox.update({ observed: 'paused', pauseReason: verdict.reason, pauseMessage: verdict.message });
         void this.outbox.flushSoon();
         continue;
       }
-      return this.verdictEnd(verdict);
-    }
-  }
-
-  private verdictEnd(v: Exclude<LoopVerdict, { action: 'continue' | 'pause' }> | LoopVerdict): AttemptEnd {
-    if (v.action === 'succeed') return done('succeeded', v.reason);
-    if (v.action === 'fail') return done('failed', v.reason, v.message);
-    return done('failed', 'agent_failed', 'unexpected verdict');
-  }
-
-  private interruptEnd(): AttemptEnd | null {
-    switch (this.interrupt) {
-      case 'shutdown':
-        return { kind: 'shutdown' };
-      case 'lease_lost':
-        return { kind: 'lease_lost' };
-      case 'killswitch':
-        return done('requeue', 'killswitch', 'the kill switch is on');
-      case 'stop':
-        return done('cancelled', 'stopped', 'stopped on request');
-      default:
-        return null;
+      return verdictEnd(verdict);
     }
   }
 
@@ -278,22 +233,20 @@ export class LoopRunner implements Runnable {
     for (;;) {
       if (this.controls.killSwitch) this.interrupt ??= 'killswitch';
       if (this.controls.desired === 'stop') this.interrupt ??= 'stop';
-      const end = this.interruptEnd();
+      const end = interruptEnd(this.interrupt);
       if (end !== null) return end;
       const pauseWanted = this.controls.desired === 'pause' || this.controls.desired === 'pause_now';
       if (!pauseWanted && this.stuck === 'no') {
         if (!this.clock.running) {
           this.unchangedStreak = 0;
-          this.resumeClock();
-          this.outbox.update({ observed: 'running', ...this.progressState() });
-          void this.outbox.flushSoon();
+          this.clock.resume();
+          this.observed('running');
         }
         return null;
       }
       if (this.clock.running) {
-        this.pauseClock();
-        this.outbox.update({ observed: 'paused', pauseReason: 'paused', pauseMessage: 'paused on request', ...this.progressState() });
-        void this.outbox.flushSoon();
+        this.clock.pause();
+        this.observed('paused', { pauseReason: 'paused', pauseMessage: 'paused on request' });
       }
       await this.changed.wait(undefined, 1000);
     }
@@ -311,45 +264,27 @@ export class LoopRunner implements Runnable {
     const base = this.usage;
     const endpoints = this.deps.endpoints ?? NO_ENDPOINTS;
     const sleeve = this.sleeveOptions(ws, choice.agent);
-    if (this.abortRequested) {
+    if (this.abortGate.requested) {
       this.system(iteration, `iteration ${iteration} aborted before its sleeve started`);
       return { action: 'continue' };
     }
 
-    this.outbox.iteration({
-      iteration,
-      kind: 'started',
-      at: this.deps.clock.nowMs(),
-      data: { guidanceSeqs: guidance.map((g) => g.seq), runtime: this.deps.runtime.name, sandboxed: this.deps.runtime.sandboxed, agent: choice.agent, model: choice.model, network: sleeve.sandbox.network.mode },
+    const launched = await launchIteration({
+      driver,
+      outbox: this.outbox,
+      atMs: this.deps.clock.nowMs(),
+      agent: choice.agent,
+      guidance,
+      taskPrompt: this.task.spec.prompt,
+      run: { taskId: this.task.id, iteration, workspacePath: ws.path, homePath: ws.homePath, env: { ...this.deps.baseEnv, ...this.identity.env(), HOME: ws.homePath }, runtime: this.deps.runtime, sleeve, model: choice.model, endpoints },
     });
-    let run: AgentRun;
-    try {
-      run = await driver.startIteration({
-        taskId: this.task.id,
-        iteration,
-        prompt: iterationPrompt(this.task.spec.prompt, guidance),
-        taskPrompt: this.task.spec.prompt,
-        guidance: guidance.map((g) => g.text),
-        workspacePath: ws.path,
-        homePath: ws.homePath,
-        env: { ...this.deps.baseEnv, ...this.identity.env(), HOME: ws.homePath },
-        runtime: this.deps.runtime,
-        sleeve,
-        model: choice.model,
-        endpoints,
-        resumeSession: null,
-      });
-    } catch (e) {
-      const message = (e as Error).message;
-      this.system(iteration, `cannot start the agent: ${message}`);
-      if (isCorticalError(e) && e.code === 'VALIDATION_FAILED') return { action: 'fail', reason: 'agent_failed', message };
-      return { action: 'fail', reason: 'spawn_failed', message };
-    }
+    if ('verdict' in launched) return launched.verdict;
+    const { run } = launched;
     this.courier.withPrompt(guidance);
     const current = new IterationRun(run, { deadlineMs, graceMs: this.grace(), nowMs: () => this.deps.clock.nowMs() });
     this.current = current;
     // controls that arrived while the iteration was being set up
-    if (this.abortRequested) current.stop(0);
+    if (this.abortGate.requested) current.stop(0);
     else if (this.interrupt !== null) current.stop();
     else if (this.controls.desired === 'pause_now') this.suspendIteration();
 
@@ -370,25 +305,25 @@ export class LoopRunner implements Runnable {
     });
     const exit = await current.consume(tally);
     this.deps.policyLog?.endIteration(this.task.id, iteration);
-    const { agentDone, agentFailed, usage: iterUsage } = tally;
+    const { agentDone, agentFailed } = tally;
     const { timedOut, budgetStop } = current;
     if (exit.reason !== undefined && exit.reason !== 'stopped') {
       this.system(iteration, `sleeve ended: ${exit.reason}${exit.detail !== undefined ? ` (${exit.detail})` : ''}`);
     }
     this.current = null;
-    if (current.suspended) this.resumeClock();
+    if (current.suspended) this.clock.resume();
     this.usage = { ...this.usage, iterations: iteration };
 
     const interrupted = this.interrupt !== null;
     const untilPassed =
-      this.task.spec.until !== null && !interrupted && !this.abortRequested && !timedOut && budgetStop === null
-        ? await runUntilCheck({ ...this.deps, sleeve: this.sleeveOptions(ws, null), command: this.task.spec.until, ws, iteration, outbox: this.outbox, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.grace() })
+      this.task.spec.until !== null && !interrupted && !this.abortGate.requested && !timedOut && budgetStop === null
+        ? await runUntilCheck({ ...this.deps, sleeve: this.sleeveOptions(ws, null), command: this.task.spec.until, ws, iteration, outbox: this.outbox, signal: this.abortGate.signal, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.grace() })
         : null;
     const changed = (await this.deps.workspaces.fingerprint(ws.path)) !== fingerprintBefore;
     const diff = await diffs.after();
     // an aborted iteration (even one aborted after its sleeve exited) is not trusted: the watchdog
     // reverts its work; it is neither progress nor published, and the loop goes on
-    const aborted = this.abortRequested;
+    const aborted = this.abortGate.requested;
     if (aborted) this.system(iteration, `iteration ${iteration} aborted: its sleeve was stopped at once; the attempt goes on with the next iteration`);
     if (!aborted) this.unchangedStreak = changed ? 0 : this.unchangedStreak + 1;
     if (ws.branch !== null && !aborted) await this.publish(ws, iteration);
@@ -396,17 +331,16 @@ export class LoopRunner implements Runnable {
     const stops = { timedOut, totalBinds, budgetStop, interrupted: interrupted || aborted, authFailed: tally.authFailed, rateLimited: tally.rateLimited !== null, agent: choice.agent };
     const composed = iterationVerdict(limits, this.task.spec.mode, this.progress(), outcome, stops);
     const verdict: LoopVerdict = aborted ? { action: 'continue' } : composed === 'rate_limited' ? await this.afterRateLimit(iteration, choice, tally.rateLimited!) : composed;
-    const now = this.deps.clock.nowMs();
-    this.outbox.iteration({ iteration, kind: 'usage', at: now, data: { ...iterUsage, model: tally.model ?? choice.model, agent: choice.agent } });
-    this.outbox.iteration({
-      iteration,
-      kind: 'finished',
-      at: now,
-      data: { exitCode: exit.exitCode, signal: exit.signal, sleeveEnd: exit.reason ?? null, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed, verdict: verdict.action, reason: verdict.action === 'continue' ? null : verdict.reason, diff },
-    });
+    tally.finish({ agent: choice.agent, model: choice.model, exit, timedOut, untilPassed, workspaceChanged: changed, verdict, diff });
     this.outbox.update(this.progressState());
     void this.outbox.flushSoon();
     return interrupted ? { action: 'continue' } : verdict;
+  }
+
+  /** Reports the attempt running or paused (with why), with its usage and running time. */
+  private observed(observed: 'running' | 'paused', why?: { pauseReason: ReasonCode; pauseMessage: string }): void {
+    this.outbox.update({ observed, ...why, ...this.progressState() });
+    void this.outbox.flushSoon();
   }
 
   private interruptIteration(why: Interrupt): void {
@@ -416,16 +350,14 @@ export class LoopRunner implements Runnable {
 
   private suspendIteration(): void {
     this.current?.suspend();
-    this.pauseClock();
-    this.outbox.update({ observed: 'paused', pauseReason: 'paused', pauseMessage: 'iteration suspended on request', ...this.progressState() });
-    void this.outbox.flushSoon();
+    this.clock.pause();
+    this.observed('paused', { pauseReason: 'paused', pauseMessage: 'iteration suspended on request' });
   }
 
   private resumeIteration(): void {
     this.current?.resume();
-    this.resumeClock();
-    this.outbox.update({ observed: 'running', ...this.progressState() });
-    void this.outbox.flushSoon();
+    this.clock.resume();
+    this.observed('running');
   }
 
   private startAttempt(workspacePath: string, signal: AbortSignal): Promise<AttemptEnd | null> {
@@ -434,21 +366,9 @@ export class LoopRunner implements Runnable {
 
   private async complete(end: Completion, signal: AbortSignal): Promise<void> {
     this.system(this.usage.iterations, `attempt ends: ${end.outcome} (${end.reason})${end.message ? `: ${end.message}` : ''}`);
-    const drained = await this.outbox.drain(signal);
-    // The attempt finished. Even when its last progress report was refused (the lease is gone:
-    // a zombie or partitioned node coming back), the completion is sent: HQ alone decides, and
-    // its fencing check rejects it and records the stale attempt's report in the task's history
-    // (`lease.rejected`, operation `complete`). The attempt then ends as a lost lease.
-    const sent = await completeWithRetry(this.deps, this.task, { ...end, usage: this.usage, runtimeMs: this.elapsedMs() }, signal);
-    if (drained === 'lease_lost' || sent === 'lease_lost') {
-      this.endState = { kind: 'lease_lost' };
-      return;
-    }
-    if (end.outcome !== 'requeue' && this.workspacePath !== null) {
-      await this.deps.workspaces
-        .markFinished(this.workspacePath, this.deps.clock.nowMs(), end.outcome)
-        .catch((e: unknown) => this.deps.logger.warn({ err: (e as Error).message }, 'could not mark the workspace finished'));
-    }
+    const input = { deps: this.deps, task: this.task, outbox: this.outbox, workspacePath: this.workspacePath, signal };
+    const finished = await finishAttempt({ ...input, end: { ...end, usage: this.usage, runtimeMs: this.clock.elapsedMs() } });
+    if (finished === 'lease_lost') this.endState = { kind: 'lease_lost' };
   }
 
   private workspaceRequest(): WorkspaceRequest {
@@ -471,14 +391,11 @@ export class LoopRunner implements Runnable {
    * back-off (the endpoint's Retry-After when longer); with none left the task fails `rate_limited`.
    */
   private async afterRateLimit(iteration: number, from: AgentChoice, hit: { retryAfterMs: number | null; message: string }): Promise<LoopVerdict> {
-    if (!this.chain.next()) {
-      return { action: 'fail', reason: 'rate_limited', message: `${from.agent} was rate-limited and no fallback is left: ${hit.message}` };
-    }
-    const to = this.chain.current;
-    const backoffMs = Math.max((this.deps.fallbackBackoffMs ?? 2000) * 2 ** (this.chain.fallbackCount - 1), hit.retryAfterMs ?? 0);
-    this.system(iteration, `rate-limited on ${from.agent}${from.model ? ` (${from.model})` : ''}; retrying on ${to.agent}${to.model ? ` (${to.model})` : ''} in ${backoffMs} ms`);
-    const until = this.deps.clock.nowMs() + Math.min(backoffMs, 300_000);
-    while (this.interrupt === null && !this.abortRequested && this.deps.clock.nowMs() < until) await this.changed.wait(undefined, until - this.deps.clock.nowMs());
+    const next = this.chain.fallBack(hit.retryAfterMs, this.deps.fallbackBackoffMs ?? 2000);
+    if (next === null) return { action: 'fail', reason: 'rate_limited', message: `${from.agent} was rate-limited and no fallback is left: ${hit.message}` };
+    this.system(iteration, `rate-limited on ${describeChoice(from)}; retrying on ${describeChoice(next.to)} in ${next.backoffMs} ms`);
+    const until = this.deps.clock.nowMs() + Math.min(next.backoffMs, 300_000);
+    while (this.interrupt === null && !this.abortGate.requested && this.deps.clock.nowMs() < until) await this.changed.wait(undefined, until - this.deps.clock.nowMs());
     return { action: 'continue' };
   }
 
@@ -490,22 +407,10 @@ export class LoopRunner implements Runnable {
     this.outbox.log(iteration, 'system', text);
   }
 
-  private pauseClock(): void {
-    this.clock.pause();
-  }
-
-  private resumeClock(): void {
-    this.clock.resume();
-  }
-
-  private elapsedMs(): number {
-    return this.clock.elapsedMs();
-  }
-
   private progress(): LoopProgress {
     return {
       iterations: this.usage.iterations,
-      elapsedMs: this.elapsedMs(),
+      elapsedMs: this.clock.elapsedMs(),
       tokens: this.usage.tokensIn + this.usage.tokensOut,
       usd: this.usage.usd,
       unchangedStreak: this.unchangedStreak,
@@ -513,13 +418,6 @@ export class LoopRunner implements Runnable {
   }
 
   private progressState(): { usage: TaskUsage; runtimeMs: number } {
-    return { usage: this.usage, runtimeMs: this.elapsedMs() };
+    return { usage: this.usage, runtimeMs: this.clock.elapsedMs() };
   }
 }
-
-/** The task's prompt with new guidance appended. */
-export function iterationPrompt(prompt: string, guidance: readonly Guidance[]): string {
-  if (guidance.length === 0) return prompt;
-  return `${prompt}\n\n## Guidance from the operator\n\n${guidance.map((g) => `- ${g.text}`).join('\n')}\n`;
-}
-export type { AttemptEnd } from './attempt-end.js';
