@@ -3,7 +3,7 @@
  * cluster: PostgreSQL + NATS with the event relay), services, REST API on an HTTP server.
  */
 import { ProcessGitHost } from '../adapters/git-host/process/process-git-host.js';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -27,7 +27,8 @@ import { createBus } from './bus-factory.js';
 import { describeHqSettings, SQLITE_FILE_NAME, type HqSettings } from './hq-settings.js';
 import { createStore } from './store-factory.js';
 import { pipelineSetup } from './pipeline-setup.js';
-import { startBridgeServer, type BridgeTlsOptions } from '../interfaces/bridge/bridge-server.js';
+import { startBridgeServer } from '../interfaces/bridge/bridge-server.js';
+import { bridgeTlsFromEnv, watchClientCrl } from './bridge-tls.js';
 import { InFlightRequests, stopServerGracefully } from './in-flight-requests.js';
 
 /** How long a stopping HQ waits for running API handlers before it closes their connections. */
@@ -164,6 +165,7 @@ export async function startHq(opts: {
   const url = `http://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${address.port}`;
 
   let bridge: Awaited<ReturnType<typeof startBridgeServer>> | null = null;
+  let stopCrlWatch = (): void => undefined;
   if (opts.env.CORTICAL_BRIDGE_PORT === undefined && opts.env.CORTICAL_BRIDGE_TLS_CERT !== undefined) {
     opts.logger.warn({ cert: opts.env.CORTICAL_BRIDGE_TLS_CERT }, 'CORTICAL_BRIDGE_TLS_CERT is set but CORTICAL_BRIDGE_PORT is not: the Bridge is not served');
   }
@@ -179,6 +181,8 @@ export async function startHq(opts: {
         ...(tls === undefined ? {} : { tls }),
       });
       opts.logger.info({ url: bridge.url }, 'gRPC Bridge listening');
+      const crlFile = opts.env.CORTICAL_BRIDGE_CLIENT_CRL;
+      if (crlFile !== undefined) stopCrlWatch = watchClientCrl({ file: crlFile, intervalMs: opts.env.CORTICAL_BRIDGE_CLIENT_CRL_CHECK_MS, bridge, logger: opts.logger });
     } catch (e) {
       server.close();
       server.closeAllConnections();
@@ -213,6 +217,7 @@ export async function startHq(opts: {
       if (closed) return;
       closed = true;
       loops.abort();
+      stopCrlWatch();
       await Promise.all([running, relaying, bridge?.close()]);
       // Stop taking connections, then let the handlers already running finish (bounded) before the
       // store they read is closed; only then cut the connections still open (SSE streams).
@@ -221,29 +226,6 @@ export async function startHq(opts: {
       await store.close();
     },
   };
-}
-
-/**
- * The Bridge's TLS material from the files CORTICAL_BRIDGE_TLS_CERT / _KEY / CORTICAL_BRIDGE_CLIENT_CA
- * name (the env schema has checked that cert and key come together); undefined = plain text.
- */
-export async function bridgeTlsFromEnv(env: EnvConfig): Promise<BridgeTlsOptions | undefined> {
-  const certFile = env.CORTICAL_BRIDGE_TLS_CERT;
-  const keyFile = env.CORTICAL_BRIDGE_TLS_KEY;
-  if (certFile === undefined || keyFile === undefined) return undefined;
-  const read = async (variable: string, file: string): Promise<Buffer> => {
-    try {
-      return await readFile(file);
-    } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      throw new Error(`${variable}: cannot read ${file} (expected a readable PEM file): ${reason}`, { cause: e });
-    }
-  };
-  const cert = await read('CORTICAL_BRIDGE_TLS_CERT', certFile);
-  const key = await read('CORTICAL_BRIDGE_TLS_KEY', keyFile);
-  const caFile = env.CORTICAL_BRIDGE_CLIENT_CA;
-  if (caFile === undefined) return { cert, key };
-  return { cert, key, clientCa: await read('CORTICAL_BRIDGE_CLIENT_CA', caFile) };
 }
 
 /**

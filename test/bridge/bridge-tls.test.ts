@@ -5,65 +5,22 @@
  * call goes through; without a client certificate, with one from another CA, trusting another CA,
  * or in plain text, the connection is refused before any call is made.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/core/auth.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
 import type { BridgeBackend } from '../../src/core/ports/bridge-backend.js';
 import { startBridgeServer } from '../../src/interfaces/bridge/bridge-server.js';
 import { readEnvConfig } from '../../src/main/config.js';
-import { bridgeTlsFromEnv, startHq, type RunningHq } from '../../src/main/start-hq.js';
-
-const PROTO = fileURLToPath(new URL('../../proto/orchestrator.proto', import.meta.url));
-const OPENSSL = '/usr/bin/openssl';
-const HAVE_OPENSSL = existsSync(OPENSSL);
-if (!HAVE_OPENSSL) console.warn(`bridge TLS tests skipped: ${OPENSSL} is not installed (apt-get install openssl)`);
-
-type Reply = Record<string, unknown>;
-type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Reply) => void) => void;
-type BridgeClient = grpc.Client & Record<string, Unary>;
-type BridgeCtor = new (addr: string, creds: grpc.ChannelCredentials) => BridgeClient;
-
-function bridgeCtor(): BridgeCtor {
-  const def = protoLoader.loadSync(PROTO, { keepCase: false, longs: String, enums: String, defaults: true });
-  return (grpc.loadPackageDefinition(def) as unknown as { orchestrator: { Bridge: BridgeCtor } }).orchestrator.Bridge;
-}
-
-function openssl(cwd: string, ...args: string[]): void {
-  execFileSync(OPENSSL, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-/** A self-signed CA: `<name>.key`, `<name>.crt`. */
-function makeCa(dir: string, name: string): void {
-  openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-}
-
-/** A leaf `<name>.key`/`<name>.crt` signed by CA `ca`, with the given X.509 v3 extensions. */
-function makeLeaf(dir: string, name: string, ca: string, cn: string, extensions: string, serial: number): void {
-  openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-  writeFileSync(join(dir, `${name}.ext`), extensions);
-  openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', String(serial), '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`);
-}
-
-const SERVER_EXT = 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n';
-const CLIENT_EXT = 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n';
+import { bridgeTlsFromEnv } from '../../src/main/bridge-tls.js';
+import { startHq, type RunningHq } from '../../src/main/start-hq.js';
+import { bridgeCtor, CLIENT_EXT, HAVE_OPENSSL, makeCa, makeLeaf, SERVER_EXT, tripcode, type BridgeClient } from './tls-kit.js';
 
 let root: string;
 const pem = (name: string): Buffer => readFileSync(join(root, name));
-
-function tripcode(client: BridgeClient, token: string): Promise<Reply> {
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${token}`);
-  return new Promise((resolve, reject) =>
-    client['Tripcode']!({ payload: '1|NOT:A::CODE|bad-signature' }, md, { deadline: Date.now() + 30_000 }, (err, res) => (err !== null ? reject(err) : resolve(res))),
-  );
-}
 
 beforeAll(() => {
   if (!HAVE_OPENSSL) return;
@@ -200,7 +157,7 @@ describe.skipIf(!HAVE_OPENSSL)('TLS without client certificates (startBridgeServ
   it('a key that does not match the certificate is refused at start with a clear error', async () => {
     await expect(
       startBridgeServer({ host: '127.0.0.1', port: 0, backend, authenticate: () => Promise.resolve(null), tls: { cert: pem('server.crt'), key: pem('client.key') } }),
-    ).rejects.toThrow(/bridge TLS: the certificate, key or client CA is not usable/);
+    ).rejects.toThrow(/bridge TLS: the certificate, key, client CA or client CRL is not usable/);
   });
 });
 

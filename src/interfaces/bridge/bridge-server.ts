@@ -10,11 +10,14 @@ import { bridgePrincipalKey, registerBridgeService, toConnectError } from './bri
 /**
  * TLS for the Bridge, all PEM. `clientCa` turns on mutual TLS: every client must present a
  * certificate issued by it, or the handshake fails (bearer tokens are still required on top).
+ * `clientCrl` (with `clientCa`): certificate revocation lists of the client CA; a revoked client
+ * certificate fails the handshake, and so does any client certificate once the CRL has expired.
  */
 export interface BridgeTlsOptions {
   readonly cert: string | Buffer;
   readonly key: string | Buffer;
   readonly clientCa?: string | Buffer;
+  readonly clientCrl?: string | Buffer;
 }
 
 /**
@@ -45,6 +48,12 @@ export interface BridgeServer {
   readonly url: string;
   /** Stops accepting, ends every HTTP/2 session (idle ones at once) and resolves when all are gone. */
   close(): Promise<void>;
+  /**
+   * Replaces the client CRL (mutual TLS only): new handshakes check the new list at once, and every
+   * open session is asked to end (GOAWAY; calls in flight finish), so clients reconnect and are
+   * checked again. Throws, keeping the old list, when the CRL is not usable.
+   */
+  updateClientCrl(crl: string | Buffer): void;
 }
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
@@ -128,21 +137,34 @@ function withPortableGrpcMessage(handler: (req: http2.Http2ServerRequest, res: h
   };
 }
 
+/** The TLS context options (what `setSecureContext` replaces); the server options stay. */
+function tlsContextOptions(tls: BridgeTlsOptions): { cert: string | Buffer; key: string | Buffer; minVersion: 'TLSv1.2'; ca?: string | Buffer; crl?: string | Buffer } {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: 'TLSv1.2',
+    ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }),
+    ...(tls.clientCa === undefined || tls.clientCrl === undefined ? {} : { crl: tls.clientCrl }),
+  };
+}
+
+function unusableTls(e: unknown): Error {
+  const reason = e instanceof Error ? e.message : String(e);
+  return new Error(`bridge TLS: the certificate, key, client CA or client CRL is not usable (expected PEM, the key matching the certificate): ${reason}`, { cause: e });
+}
+
 function createTlsServer(tls: BridgeTlsOptions, onRequest: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void): http2.Http2SecureServer {
   try {
     return http2.createSecureServer(
       {
-        cert: tls.cert,
-        key: tls.key,
+        ...tlsContextOptions(tls),
         allowHTTP1: false,
-        minVersion: 'TLSv1.2',
-        ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+        ...(tls.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: true }),
       },
       onRequest,
     );
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    throw new Error(`bridge TLS: the certificate, key or client CA is not usable (expected PEM, the key matching the certificate): ${reason}`, { cause: e });
+    throw unusableTls(e);
   }
 }
 
@@ -187,7 +209,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   const port = (server.address() as AddressInfo).port;
   const hostPart = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${tls === undefined ? 'http' : 'https'}://${hostPart}:${port}`;
-  logger.info({ url, tls: tls === undefined ? 'off' : tls.clientCa === undefined ? 'on' : 'mutual' }, 'bridge listening');
+  logger.info({ url, tls: tls === undefined ? 'off' : tls.clientCa === undefined ? 'on' : 'mutual', clientCrl: tls?.clientCrl !== undefined }, 'bridge listening');
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -204,5 +226,16 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     return closing;
   };
 
-  return { port, url, close };
+  const updateClientCrl = (crl: string | Buffer): void => {
+    if (tls?.clientCa === undefined) throw new Error('bridge TLS: a client CRL needs mutual TLS (a client CA)');
+    try {
+      (server as http2.Http2SecureServer).setSecureContext(tlsContextOptions({ ...tls, clientCrl: crl }));
+    } catch (e) {
+      throw unusableTls(e);
+    }
+    for (const session of sessions) session.close();
+    logger.info({ sessions: sessions.size }, 'bridge client CRL replaced; open sessions asked to reconnect');
+  };
+
+  return { port, url, close, updateClientCrl };
 }
