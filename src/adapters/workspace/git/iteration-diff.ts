@@ -8,11 +8,11 @@
  * only what changed.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { capPatch, EMPTY_DIFF, type DiffFile, type DiffFileStatus, type DiffLimits, type WorkspaceDiff } from '../../../core/workspace-diff.js';
 import { assertChildDirectory, realDirectory } from './safe-fs.js';
-import { must, openSnapshotStore, tempIndex, workingTree, type SnapshotStore } from './snapshot-store.js';
+import { copyIndexFile, must, openSnapshotStore, tempIndex, workingTree, type SnapshotStore } from './snapshot-store.js';
 
 const TREE_RE = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 /** Options of every comparison: rename detection, no external diff or text conversion commands. */
@@ -41,7 +41,7 @@ export async function captureWorkingTree(s: SnapshotStore): Promise<string> {
       // Only a cache: replaced in one step (a concurrent snapshot never reads half of it), and
       // a failure to write it costs the next capture time, not this tree.
       const tmp = `${s.indexFile}.${randomBytes(4).toString('hex')}.tmp`;
-      await copyFile(work.file, tmp)
+      await copyIndexFile(work.file, tmp)
         .then(() => rename(tmp, s.indexFile!))
         .catch(() => rm(tmp, { force: true }));
     }

@@ -1,4 +1,4 @@
-import { copyFile, lstat, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, realpath, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { STACK_DIR } from './fingerprint.js';
@@ -99,11 +99,25 @@ export async function openSnapshotStore(realDir: string): Promise<SnapshotStore>
   };
 }
 
-/** A temporary index file (a copy of `from` when it exists), removed by `done`. */
+/**
+ * Copies a git index file keeping its modification time (cut to the whole second, never later).
+ * Git trusts an entry's cached stat data unless the file's mtime is not older than the index
+ * file's own mtime ("racily clean"); a plain copy would carry a newer mtime and make git trust
+ * entries it must re-read, so a file rewritten in the same second with the same size as when it
+ * was indexed would look unchanged (git compares whole seconds when built without nanosecond
+ * support, as Debian's is).
+ */
+export async function copyIndexFile(from: string, to: string): Promise<void> {
+  const before = await stat(from);
+  await copyFile(from, to);
+  await utimes(to, before.atime, Math.floor(before.mtimeMs / 1000));
+}
+
+/** A temporary index file (a copy of `from` when it exists, see copyIndexFile), removed by `done`. */
 export async function tempIndex(from: string | null): Promise<{ file: string; done: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'cortical-snapshot-'));
   const file = join(dir, 'index');
-  if (from !== null && (await lstat(from).catch(() => null))?.isFile()) await copyFile(from, file);
+  if (from !== null && (await lstat(from).catch(() => null))?.isFile()) await copyIndexFile(from, file);
   return { file, done: () => rm(dir, { recursive: true, force: true }) };
 }
 

@@ -144,6 +144,28 @@ describe('GitWorkspaceSnapshots', () => {
     expect(hashTree(ws)).toBe(want);
   });
 
+  it('sees a file rewritten with the same size in the second it was snapshotted (racy git), in a clone and a plain directory', async () => {
+    const startOfSecond = async (): Promise<void> => {
+      while (Date.now() % 1000 > 100) await new Promise((r) => setTimeout(r, 5));
+    };
+    const nextSecond = (): Promise<void> => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
+    for (const [taskId, withRepo] of [['racy-clone', true], ['racy-plain', false]] as const) {
+      const ws = await prepare(taskId, withRepo);
+      for (let round = 0; round < 2; round++) {
+        await startOfSecond();
+        writeFileSync(join(ws, 'same.txt'), 'golden\n');
+        const golden = await snaps.snapshot(ws, 'golden');
+        writeFileSync(join(ws, 'same.txt'), 'broken\n'); // same size, same second
+        await nextSecond();
+        const broken = await snaps.snapshot(ws, 'broken');
+        await snaps.revert(ws, golden.id);
+        expect(readFileSync(join(ws, 'same.txt'), 'utf8'), `${taskId} round ${round}`).toBe('golden\n');
+        await snaps.revert(ws, broken.id);
+        expect(readFileSync(join(ws, 'same.txt'), 'utf8'), `${taskId} round ${round}`).toBe('broken\n');
+      }
+    }
+  }, 30_000);
+
   it('ignores commands an agent plants in the plain store and refuses a symlinked store', async () => {
     const ws = await prepare('p2', false);
     writeFileSync(join(ws, 'a.txt'), 'a\n');

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, lstat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RevertResult, SnapshotInfo, Snapshots } from '../../../core/ports/snapshots.js';
 import { STACK_DIR } from './fingerprint.js';
 import { assertChildDirectory, realDirectory } from './safe-fs.js';
-import { must, openSnapshotStore, SNAPSHOT_EXCLUDES, tempIndex, workingTree, type SnapshotStore } from './snapshot-store.js';
+import { copyIndexFile, must, openSnapshotStore, SNAPSHOT_EXCLUDES, tempIndex, workingTree, type SnapshotStore } from './snapshot-store.js';
 
 const ID_RE = /^[0-9A-Za-z][0-9A-Za-z-]{0,63}$/;
 const META = 'cortical-snapshot: ';
@@ -104,7 +104,7 @@ export class GitWorkspaceSnapshots implements Snapshots {
       const parents = [head, index].flatMap((p) => (p === null ? [] : ['-p', p]));
       const commit = (await must(s.run(['commit-tree', tree, ...parents, '-m', message], stamp), 'git commit-tree')).trim();
       await must(s.run(['update-ref', `${s.refPrefix}${id}`, commit, '']), 'git update-ref');
-      if (s.mode === 'plain' && s.indexFile !== null) await copyFile(work.file, s.indexFile);
+      if (s.mode === 'plain' && s.indexFile !== null) await copyIndexFile(work.file, s.indexFile);
       return info(meta, commit);
     } finally {
       await work.done();
@@ -158,7 +158,7 @@ export class GitWorkspaceSnapshots implements Snapshots {
         await must(s.run(['read-tree', ...base]), 'git read-tree (index)');
         await s.run(['update-index', '-q', '--refresh']);
       } else if (s.indexFile !== null) {
-        await copyFile(current.file, s.indexFile);
+        await copyIndexFile(current.file, s.indexFile);
       }
       return { id, written: statuses.length - removed, removed };
     } finally {
