@@ -1,7 +1,7 @@
 /** The API contract for nodes, leases, tokens and the kill switch. */
 import { z } from 'zod';
 import { LOG_STREAMS } from '../core/ports/store.js';
-import { ROLES, USER_ROLES } from '../core/auth.js';
+import { ROLES, TOKEN_KINDS, USER_ROLES } from '../core/auth.js';
 import { NODE_LIVENESS, NODE_SCHEDULING } from '../core/node.js';
 import { REASON_CODES, TASK_DESIRES } from '../core/task.js';
 import { NodeCommandSchema } from './node-command-schemas.js';
@@ -189,6 +189,39 @@ export const TokenCreateResponse = z.object({
   expiresAt: z.number().nullable(),
   singleUse: z.boolean(),
 });
+
+export const TokenListQuery = z.strictObject({
+  /** Comma-separated kinds (api, join, node_access, node_refresh); default api,join. */
+  kind: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.split(',').every((k) => (TOKEN_KINDS as readonly string[]).includes(k.trim())), {
+      message: `kind: a comma-separated list of ${TOKEN_KINDS.join(', ')}`,
+    }),
+  /** `true`: revoked, expired and used tokens too; default only the active ones. */
+  all: z.enum(['true', 'false']).optional(),
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+
+/** A token's metadata (never its secret or hash). */
+export const TokenSchema = z.object({
+  id: z.string(),
+  kind: z.enum(TOKEN_KINDS),
+  role: z.enum(ROLES),
+  label: z.string().nullable(),
+  nodeId: z.string().nullable(),
+  createdAt: z.number(),
+  expiresAt: z.number().nullable(),
+  singleUse: z.boolean(),
+  usedAt: z.number().nullable(),
+  revokedAt: z.number().nullable(),
+  /** active, or why it no longer authenticates: revoked, expired, used (a single-use join token). */
+  state: z.enum(['active', 'revoked', 'expired', 'used']),
+});
+export type TokenDto = z.infer<typeof TokenSchema>;
+
+export const TokenIdParam = z.object({ id: z.string().regex(/^tok_[0-9a-z]{1,64}$/, 'id: a token id (tok_…)') });
 
 export const StatusResponse = z.object({
   version: z.string(),

@@ -31,6 +31,7 @@ export const routes = {
   killswitch: `${API_PREFIX}/killswitch`,
   events: `${API_PREFIX}/events`,
   tokens: `${API_PREFIX}/tokens`,
+  token: (id: string) => `${API_PREFIX}/tokens/${encodeURIComponent(id)}`,
   plans: `${API_PREFIX}/plans`,
 } as const;
 

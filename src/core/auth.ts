@@ -77,6 +77,16 @@ export interface TokenRecord {
   readonly revokedAt: number | null;
 }
 
+/** Whether a token still authenticates at `nowMs`, or why not (revocation first, then expiry, then use). */
+export type TokenState = 'active' | 'revoked' | 'expired' | 'used';
+
+export function tokenState(token: TokenRecord, nowMs: number): TokenState {
+  if (token.revokedAt !== null) return 'revoked';
+  if (token.expiresAt !== null && token.expiresAt <= nowMs) return 'expired';
+  if (token.singleUse && token.usedAt !== null) return 'used';
+  return 'active';
+}
+
 /** The principal behind an authenticated request. */
 export interface Principal {
   readonly tokenId: string;

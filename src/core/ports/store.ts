@@ -171,6 +171,11 @@ export interface Store {
    */
   consumeJoinToken(input: { id: string; secretHash: string; nowMs: number }): Promise<TokenRecord>;
   revokeToken(input: { id: string; nowMs: number; actor: string }): Promise<void>;
+  /**
+   * Tokens, newest first (ids sort by creation). `kinds` and `roles` filter; `activeAt` keeps only
+   * those neither revoked nor expired at that time, nor single-use join tokens already used.
+   */
+  listTokens(filter: TokenFilter & PageRequest): Promise<Page<TokenRecord>>;
   /** Revoke every token of a kind for a node (credential rotation). */
   revokeNodeTokens(input: { nodeId: string; kind: TokenKind; nowMs: number; exceptId?: string | undefined }): Promise<number>;
   /**
@@ -385,6 +390,12 @@ export interface NodeRegistration {
   readonly slots: number;
   readonly resources: NodeResources;
   readonly version: string;
+}
+
+export interface TokenFilter {
+  readonly kinds?: readonly TokenKind[] | undefined;
+  readonly roles?: readonly Role[] | undefined;
+  readonly activeAt?: number | undefined;
 }
 
 export interface NewToken {

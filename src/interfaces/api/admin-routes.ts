@@ -3,8 +3,6 @@ import {
   KillSwitchPutRequest,
   KillSwitchSchema,
   StatusResponse,
-  TokenCreateRequest,
-  TokenCreateResponse,
 } from '../../contract/node-schemas.js';
 import { actorOf } from '../../services/hq/auth-service.js';
 import type { Hq } from '../../services/hq/hq.js';
@@ -12,7 +10,7 @@ import type { ApiEnv } from './api-env.js';
 import { requireAuth } from './auth-middleware.js';
 import { AUTH_ERRORS, BEARER_SECURITY, jsonBody, jsonContent } from './openapi-helpers.js';
 
-/** Status, kill switch and tokens. */
+/** Status and kill switch. */
 export function registerAdminRoutes(app: OpenAPIHono<ApiEnv>, hq: Hq): void {
   app.openapi(
     createRoute({
@@ -58,30 +56,6 @@ export function registerAdminRoutes(app: OpenAPIHono<ApiEnv>, hq: Hq): void {
       const body = c.req.valid('json');
       const ks = await hq.killSwitch.set({ on: body.on, reason: body.reason, actor: actorOf(c.get('principal')) });
       return c.json({ ...ks }, 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/api/v1/tokens',
-      tags: ['tokens'],
-      summary: 'Create an API token (admin, operator, viewer) or a join token (node)',
-      security: BEARER_SECURITY,
-      middleware: [requireAuth(hq, 'tokens:write')],
-      request: { body: jsonBody(TokenCreateRequest) },
-      responses: { 201: jsonContent(TokenCreateResponse, 'The token, shown once'), ...AUTH_ERRORS },
-    }),
-    async (c) => {
-      const body = c.req.valid('json');
-      const created = await hq.auth.createToken({
-        role: body.role,
-        ttlMs: body.ttlMs,
-        label: body.label,
-        singleUse: body.singleUse,
-        actor: actorOf(c.get('principal')),
-      });
-      return c.json({ ...created }, 201);
     },
   );
 }

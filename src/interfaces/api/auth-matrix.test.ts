@@ -81,6 +81,8 @@ const ENDPOINTS: readonly Endpoint[] = [
   { method: 'GET', path: '/api/v1/killswitch', permission: 'killswitch:read' },
   { method: 'PUT', path: '/api/v1/killswitch', permission: 'killswitch:write', body: () => ({ on: false }) },
   { method: 'POST', path: '/api/v1/tokens', permission: 'tokens:write', body: () => ({ role: 'viewer' }) },
+  { method: 'GET', path: '/api/v1/tokens', permission: 'tokens:write' },
+  { method: 'DELETE', path: '/api/v1/tokens/tok_missing', permission: 'tokens:write' },
   { method: 'GET', path: '/api/v1/events?follow=false', permission: 'events:read' },
 ];
 

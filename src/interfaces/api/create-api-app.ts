@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Hq } from '../../services/hq/hq.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerTokenRoutes } from './token-routes.js';
 import { registerAuditVerifyRoute } from './audit-verify-route.js';
 import { registerTripcodeRoutes } from './tripcode-routes.js';
 import { registerPipelineRoutes } from './pipeline-routes.js';
@@ -69,6 +70,7 @@ export function createApiApp(hq: Hq, options: ApiAppOptions = {}): OpenAPIHono<A
   registerNodeRoutes(app, hq);
   registerLeaseRoutes(app, hq);
   registerAdminRoutes(app, hq);
+  registerTokenRoutes(app, hq);
   registerBudgetRoutes(app, hq);
   registerDashboardRoutes(app, hq);
   registerAuditVerifyRoute(app, hq, hq.auditVerifier);

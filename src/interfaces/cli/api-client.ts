@@ -8,10 +8,11 @@ import {
   ErrorResponse,
   KillSwitchSchema,
   NodeSchema,
+  TokenSchema,
   StatusResponse,
   TokenCreateResponse,
 } from '../../contract/node-schemas.js';
-import type { KillSwitchPutRequest, NodeDto, TokenCreateRequest } from '../../contract/node-schemas.js';
+import type { KillSwitchPutRequest, NodeDto, TokenCreateRequest, TokenDto } from '../../contract/node-schemas.js';
 import { routes } from '../../contract/routes.js';
 import {
   EventSchema,
@@ -36,6 +37,7 @@ export interface PageDto<T> {
 
 const TaskPage = pageSchema(TaskSchema);
 const NodePage = pageSchema(NodeSchema);
+const TokenPage = pageSchema(TokenSchema);
 
 /** Sequence-numbered lists (`?after=`) arrive as a page or a bare array; both are accepted. */
 function seqList<T extends z.ZodType>(item: T) {
@@ -160,6 +162,14 @@ export class ApiClient {
 
   createToken(body: z.input<typeof TokenCreateRequest>): Promise<TokenCreatedDto> {
     return this.request('POST', routes.tokens, { body, schema: TokenCreateResponse });
+  }
+
+  listTokens(query: { kind?: string | undefined; all?: 'true' | 'false'; cursor?: string | undefined; limit?: number }): Promise<PageDto<TokenDto>> {
+    return this.request('GET', routes.tokens, { query, schema: TokenPage });
+  }
+
+  revokeToken(id: string): Promise<TokenDto> {
+    return this.request('DELETE', routes.token(id), { schema: TokenSchema });
   }
 
   /**

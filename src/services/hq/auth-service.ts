@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Principal, Role, TokenKind, TokenRecord } from '../../core/auth.js';
+import { tokenState, type Principal, type Role, type TokenKind, type TokenRecord } from '../../core/auth.js';
+import type { Page } from '../../core/page.js';
 import { CorticalError, TerminalError } from '../../core/errors.js';
 import { parseBearerToken } from '../../contract/routes.js';
 import type { HqDeps } from './hq-deps.js';
@@ -181,10 +182,31 @@ export class AuthService {
     return issued.token;
   }
 
-  async revokeToken(id: string, actor: string): Promise<void> {
+  /**
+   * Revokes a token (event `token.revoked`); revoking one already revoked changes nothing. Node
+   * credentials are not revoked here (they rotate; a node leaves by being removed), and the last
+   * active admin API token is kept, so that HQ is never left without one.
+   */
+  async revokeToken(id: string, actor: string, opts: { userKindsOnly?: boolean } = {}): Promise<TokenRecord> {
     const record = await this.deps.store.getToken(id);
     if (record === null) throw new CorticalError('TOKEN_NOT_FOUND', `token ${id} not found`, { id });
-    await this.deps.store.revokeToken({ id, nowMs: this.deps.clock.nowMs(), actor });
+    if (opts.userKindsOnly === true && record.kind !== 'api' && record.kind !== 'join') {
+      throw new TerminalError('VALIDATION_FAILED', `token ${id} is a node credential (${record.kind}): it rotates by itself; to shut the node out, remove the node`, { id, kind: record.kind });
+    }
+    const now = this.deps.clock.nowMs();
+    if (record.kind === 'api' && record.role === 'admin' && tokenState(record, now) === 'active') {
+      const admins = await this.deps.store.listTokens({ kinds: ['api'], roles: ['admin'], activeAt: now, limit: 2 });
+      if (admins.items.every((t) => t.id === id)) {
+        throw new TerminalError('CONFLICT', `token ${id} is the last active admin token: create another admin token first (cortical token create --role admin)`, { id });
+      }
+    }
+    await this.deps.store.revokeToken({ id, nowMs: now, actor });
     await notify(this.deps, []);
+    return (await this.deps.store.getToken(id)) ?? record;
+  }
+
+  /** Tokens (metadata only), newest first; `active`: only those that still authenticate. */
+  listTokens(filter: { kinds: readonly TokenKind[]; active: boolean; cursor?: string | undefined; limit?: number | undefined }): Promise<Page<TokenRecord>> {
+    return this.deps.store.listTokens({ kinds: filter.kinds, ...(filter.active ? { activeAt: this.deps.clock.nowMs() } : {}), cursor: filter.cursor, limit: filter.limit });
   }
 }

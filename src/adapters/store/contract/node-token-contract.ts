@@ -234,6 +234,35 @@ export function nodeTokenContract(env: EnvGetter): void {
       expect(await e.store.revokeNodeTokens({ nodeId: 'node_a', kind: 'node_access', nowMs: 90 })).toBe(1);
     });
 
+    it('listTokens: newest first, by kind, only active ones with activeAt, in pages', async () => {
+      const e = env();
+      const viewer = await e.store.createToken(newToken(e, { kind: 'api', role: 'viewer', singleUse: false }));
+      const join = await e.store.createToken(newToken(e));
+      const used = await e.store.createToken(newToken(e));
+      await e.store.consumeJoinToken({ id: used.id, secretHash: 'hash-1', nowMs: 10 });
+      const expiring = await e.store.createToken(newToken(e, { kind: 'api', role: 'operator', expiresAt: 500, singleUse: false }));
+      const revoked = await e.store.createToken(newToken(e, { kind: 'api', role: 'admin', singleUse: false }));
+      await e.store.revokeToken({ id: revoked.id, nowMs: 20, actor: 'admin' });
+      const access = await e.store.createToken(newToken(e, { kind: 'node_access', nodeId: 'node_1', singleUse: false }));
+      const ids = (p: { items: readonly { id: string }[] }) => p.items.map((t) => t.id);
+
+      expect(ids(await e.store.listTokens({}))).toEqual([access.id, revoked.id, expiring.id, used.id, join.id, viewer.id]);
+      expect(ids(await e.store.listTokens({ kinds: ['api'] }))).toEqual([revoked.id, expiring.id, viewer.id]);
+      expect(ids(await e.store.listTokens({ kinds: [] }))).toEqual([]);
+      expect(ids(await e.store.listTokens({ kinds: ['api'], roles: ['admin', 'viewer'] }))).toEqual([revoked.id, viewer.id]);
+      expect(ids(await e.store.listTokens({ kinds: ['api'], roles: ['admin'], activeAt: 100 }))).toEqual([]);
+      expect(ids(await e.store.listTokens({ kinds: ['api', 'join'], activeAt: 100 }))).toEqual([expiring.id, join.id, viewer.id]);
+      expect(ids(await e.store.listTokens({ kinds: ['api', 'join'], activeAt: 500 }))).toEqual([join.id, viewer.id]);
+      expect((await e.store.listTokens({ kinds: ['api'] })).items[0]).toEqual(must(await e.store.getToken(revoked.id)));
+
+      const first = await e.store.listTokens({ limit: 4 });
+      expect(ids(first)).toEqual([access.id, revoked.id, expiring.id, used.id]);
+      expect(first.nextCursor).not.toBeNull();
+      const second = await e.store.listTokens({ limit: 4, cursor: first.nextCursor! });
+      expect(ids(second)).toEqual([join.id, viewer.id]);
+      expect(second.nextCursor).toBeNull();
+    });
+
     it('hasAdminToken sees only live admin api tokens', async () => {
       const e = env();
       expect(await e.store.hasAdminToken()).toBe(false);

@@ -1,5 +1,5 @@
 import type { AdmissionTask, DailyBudget, Spend } from '../../../core/budgets.js';
-import type { UsageRow } from '../../../core/ports/store.js';
+import type { TokenFilter, UsageRow } from '../../../core/ports/store.js';
 import * as usage from './usage-ops.js';
 import type { TokenKind, TokenRecord } from '../../../core/auth.js';
 import type { EventType, NewEvent, StoredEvent } from '../../../core/events.js';
@@ -234,6 +234,9 @@ export abstract class SqlStore implements Store {
   }
   revokeToken(input: { id: string; nowMs: number; actor: string }): Promise<void> {
     return tokens.revokeToken(this.ctx, input);
+  }
+  listTokens(filter: TokenFilter & PageRequest): Promise<Page<TokenRecord>> {
+    return tokens.listTokens(this.ctx, filter);
   }
   revokeNodeTokens(input: {
     nodeId: string;

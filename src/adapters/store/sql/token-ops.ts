@@ -1,7 +1,9 @@
 import type { Selectable } from 'kysely';
 import type { Role, TokenKind, TokenRecord } from '../../../core/auth.js';
 import { CorticalError } from '../../../core/errors.js';
-import type { NewToken } from '../../../core/ports/store.js';
+import { clampLimit, type Page, type PageRequest } from '../../../core/page.js';
+import type { NewToken, TokenFilter } from '../../../core/ports/store.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import type { TokensTable } from './database.js';
 import { insertEvents } from './events-sql.js';
 import { fromBool, toBool, toNum, toNumOrNull } from './numbers.js';
@@ -69,6 +71,29 @@ export async function createToken(ctx: SqlContext, input: NewToken): Promise<Tok
 
 export async function getToken(ctx: SqlContext, id: string): Promise<TokenRecord | null> {
   return findToken(ctx.db, id);
+}
+
+export async function listTokens(ctx: SqlContext, filter: TokenFilter & PageRequest): Promise<Page<TokenRecord>> {
+  const limit = clampLimit(filter.limit);
+  if (filter.kinds?.length === 0 || filter.roles?.length === 0) return { items: [], nextCursor: null };
+  let q = ctx.db.selectFrom('tokens').selectAll();
+  if (filter.kinds !== undefined) q = q.where('kind', 'in', [...filter.kinds]);
+  if (filter.roles !== undefined) q = q.where('role', 'in', [...filter.roles]);
+  const at = filter.activeAt;
+  if (at !== undefined) {
+    q = q
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
+      .where((eb) => eb.or([eb('single_use', '=', 0), eb('used_at', 'is', null)]));
+  }
+  if (filter.cursor !== undefined) {
+    const [id] = decodeCursor(filter.cursor, ['string'] as const);
+    q = q.where('id', '<', id);
+  }
+  const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+  const items = rows.slice(0, limit).map(tokenFromRow);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.id]) : null };
 }
 
 /**

@@ -1,12 +1,31 @@
-/** `cortical token create`: API tokens for people and scripts, join tokens for nodes. */
+/** `cortical token create|list|revoke`: API tokens for people and scripts, join tokens for nodes. */
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { ROLES } from '../../../core/auth.js';
 import type { Role } from '../../../core/auth.js';
 import { durationMs } from '../arg-parsers.js';
+import type { TokenDto } from '../../../contract/node-schemas.js';
+import { nowMs } from '../cli-io.js';
 import type { CommandContext } from '../command-context.js';
-import { formatDuration } from '../duration.js';
-import { err, out, printJson } from '../output.js';
+import { formatAgo, formatDuration } from '../duration.js';
+import { dash, err, formatTable, out, printJson } from '../output.js';
+
+const MAX_PAGES = 100;
+
+function tokenTable(tokens: readonly TokenDto[], now: number): string {
+  return formatTable(
+    ['ID', 'KIND', 'ROLE', 'STATE', 'CREATED', 'EXPIRES', 'LABEL'],
+    tokens.map((t) => [
+      t.id,
+      t.kind,
+      t.role,
+      t.state,
+      formatAgo(t.createdAt, now),
+      t.expiresAt === null ? 'never' : new Date(t.expiresAt).toISOString(),
+      dash(t.label ?? (t.nodeId !== null ? `node ${t.nodeId}` : null)),
+    ]),
+  );
+}
 
 function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:@=,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -19,7 +38,7 @@ function isLoopback(url: string): boolean {
 
 export function registerTokenCommands(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
-  const token = program.command('token').description('create API tokens and node join tokens');
+  const token = program.command('token').description('create, list and revoke API tokens and node join tokens');
 
   token
     .command('create')
@@ -61,4 +80,39 @@ export function registerTokenCommands(program: Command, ctx: CommandContext): vo
         }
       },
     );
+
+  token
+    .command('list')
+    .alias('ls')
+    .description('list tokens, newest first (metadata only; secrets are never shown again)')
+    .option('--kind <kinds>', 'comma-separated: api, join, node_access, node_refresh', 'api,join')
+    .option('--all', 'also revoked, expired and used tokens')
+    .option('--json', 'print JSON (an array)')
+    .action(async (o: { kind: string; all?: boolean; json?: boolean }, cmd: Command) => {
+      const client = await ctx.client(cmd);
+      const all: TokenDto[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < MAX_PAGES; i++) {
+        const page = await client.listTokens({ kind: o.kind, all: o.all === true ? 'true' : 'false', cursor, limit: 500 });
+        all.push(...page.items);
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      if (o.json) printJson(io, all);
+      else out(io, all.length === 0 ? `no ${o.all === true ? '' : 'active '}tokens of kind ${o.kind}` : tokenTable(all, nowMs(io)));
+    });
+
+  token
+    .command('revoke')
+    .description('revoke an API or join token at once (the last active admin token is kept)')
+    .argument('<id>', 'the token id (tok_…, the part before the dot)')
+    .option('--json', 'print the revoked token as JSON')
+    .action(async (idArg: string, o: { json?: boolean }, cmd: Command) => {
+      const client = await ctx.client(cmd);
+      // accept the whole token too: only its id part is sent
+      const id = idArg.includes('.') ? idArg.slice(0, idArg.indexOf('.')) : idArg;
+      const revoked = await client.revokeToken(id);
+      if (o.json) printJson(io, revoked);
+      else out(io, `revoked ${revoked.kind} token ${revoked.id} (role ${revoked.role}${revoked.label ? `, ${revoked.label}` : ''}); it no longer authenticates`);
+    });
 }
