@@ -253,7 +253,7 @@ describe('cortical up (embedded fleet)', () => {
     const real = await corticalJson<{ removed: { taskId: string }[] }>(['nodes', 'gc', '--keep-days', '0.00001'], env);
     expect(real.removed.map((x) => x.taskId)).toContain(task.id);
     expect(existsSync(task.workspacePath!)).toBe(false);
-  });
+  }, 90_000); // four CLI processes and a task, like the tests above
 
   it('malformed input and unknown ids get clear 4xx errors', async () => {
     const bad = await api(url, adminToken, 'POST', '/api/v1/tasks', { prompt: '', mode: 'forever' });
