@@ -99,10 +99,11 @@ export class LoopRunner implements Runnable {
    * Aborts the iteration in progress (the watchdog does, before it reverts the workspace): its
    * sleeve is stopped at once (no grace) and it ends like an interrupted iteration (no until check,
    * no publish, verdict continue); an until check under way is stopped too; the attempt goes on
-   * with the next iteration. Nothing recorded is dropped: its logs and usage so far are reported. Resolves once the aborted sleeve has exited
-   * and the iteration is wound up, before the next iteration's pre-iteration step; at once when no
-   * iteration runs. During the pre-iteration step (which may wait on the node's gates) it resolves
-   * at once, and that step runs again before a sleeve starts.
+   * with the next iteration. Nothing recorded is dropped: its logs and usage so far are reported.
+   * Resolves once the aborted sleeve has exited and the iteration is wound up, before the next
+   * iteration's pre-iteration step; at once when no iteration runs. During the pre-iteration step
+   * (which may wait on the node's gates) it resolves at once, and that step runs again before a
+   * sleeve starts.
    */
   async abortIteration(): Promise<void> {
     await this.abortGate.abort(() => {
