@@ -1,12 +1,13 @@
 /**
  * The Bridge's TLS material from the environment (CORTICAL_BRIDGE_TLS_CERT / _KEY,
- * CORTICAL_BRIDGE_CLIENT_CA, CORTICAL_BRIDGE_CLIENT_CRL), and the watch that re-reads the client
- * CRL when its file changes.
+ * CORTICAL_BRIDGE_CLIENT_CA, CORTICAL_BRIDGE_CLIENT_CRL), the watch that re-reads the client CRL
+ * when its file changes, and the binding of tokens to client certificates.
  */
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { Principal, TokenRecord } from '../core/auth.js';
 import type { Logger } from '../core/ports/logger.js';
-import type { BridgeServer, BridgeTlsOptions } from '../interfaces/bridge/bridge-server.js';
+import type { BridgePeer, BridgeServer, BridgeTlsOptions } from '../interfaces/bridge/bridge-server.js';
 import type { EnvConfig } from './config.js';
 
 async function readPem(variable: string, file: string): Promise<Buffer> {
@@ -60,4 +61,21 @@ export function watchClientCrl(input: { file: string; intervalMs: number; bridge
   };
   watchFile(file, { interval: input.intervalMs, persistent: false }, onChange);
   return () => unwatchFile(file, onChange);
+}
+
+/**
+ * CORTICAL_BRIDGE_CLIENT_CERT_BINDING=label: a Bridge call is let through only when its client
+ * certificate's subject CN equals the label of its bearer token, so a token taken from one
+ * machine does not work with another machine's certificate. Returns the refusal, or null.
+ */
+export function labelBinding(getToken: (id: string) => Promise<TokenRecord | null>): (principal: Principal, peer: BridgePeer) => Promise<string | null> {
+  return async (principal, peer) => {
+    if (peer.commonName === null) return 'client certificate binding is on: the client certificate has no subject common name (CN) to match the token label';
+    const label = (await getToken(principal.tokenId))?.label ?? null;
+    if (label === null) {
+      return `client certificate binding is on: token ${principal.tokenId} has no label; create Bridge tokens with --label equal to their client certificate's CN`;
+    }
+    if (label !== peer.commonName) return `client certificate binding is on: token ${principal.tokenId} is labelled '${label}', but the client certificate's CN is '${peer.commonName}'`;
+    return null;
+  };
 }

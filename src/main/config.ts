@@ -40,6 +40,8 @@ const EnvSchema = z.object({
   CORTICAL_BRIDGE_CLIENT_CRL: z.string().min(1).optional(),
   /** How often the Bridge's client CRL file is checked for changes, in ms. */
   CORTICAL_BRIDGE_CLIENT_CRL_CHECK_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  /** `label`: a Bridge call's client certificate CN must equal its token's label; `none`: any client certificate of the CA. */
+  CORTICAL_BRIDGE_CLIENT_CERT_BINDING: z.enum(['none', 'label']).default('none'),
 }).superRefine((env, ctx) => {
   const cert = env.CORTICAL_BRIDGE_TLS_CERT !== undefined;
   const key = env.CORTICAL_BRIDGE_TLS_KEY !== undefined;
@@ -50,6 +52,9 @@ const EnvSchema = z.object({
   }
   if (env.CORTICAL_BRIDGE_CLIENT_CA !== undefined && !(cert && key)) {
     ctx.addIssue({ code: 'custom', path: ['CORTICAL_BRIDGE_CLIENT_CA'], message: 'mutual TLS needs TLS: set CORTICAL_BRIDGE_TLS_CERT and CORTICAL_BRIDGE_TLS_KEY too' });
+  }
+  if (env.CORTICAL_BRIDGE_CLIENT_CERT_BINDING === 'label' && env.CORTICAL_BRIDGE_CLIENT_CA === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['CORTICAL_BRIDGE_CLIENT_CERT_BINDING'], message: 'binding tokens to client certificates needs mutual TLS: set CORTICAL_BRIDGE_CLIENT_CA (and the TLS certificate and key) too' });
   }
   if (env.CORTICAL_BRIDGE_CLIENT_CRL !== undefined && env.CORTICAL_BRIDGE_CLIENT_CA === undefined) {
     ctx.addIssue({ code: 'custom', path: ['CORTICAL_BRIDGE_CLIENT_CRL'], message: 'a client CRL needs mutual TLS: set CORTICAL_BRIDGE_CLIENT_CA (and the TLS certificate and key) too' });

@@ -28,7 +28,7 @@ import { describeHqSettings, SQLITE_FILE_NAME, type HqSettings } from './hq-sett
 import { createStore } from './store-factory.js';
 import { pipelineSetup } from './pipeline-setup.js';
 import { startBridgeServer } from '../interfaces/bridge/bridge-server.js';
-import { bridgeTlsFromEnv, watchClientCrl } from './bridge-tls.js';
+import { bridgeTlsFromEnv, labelBinding, watchClientCrl } from './bridge-tls.js';
 import { InFlightRequests, stopServerGracefully } from './in-flight-requests.js';
 
 /** How long a stopping HQ waits for running API handlers before it closes their connections. */
@@ -179,6 +179,7 @@ export async function startHq(opts: {
         authenticate: (token) => hq.auth.authenticate(token),
         logger: opts.logger.child({ component: 'bridge' }),
         ...(tls === undefined ? {} : { tls }),
+        ...(opts.env.CORTICAL_BRIDGE_CLIENT_CERT_BINDING === 'label' ? { checkPeer: labelBinding((id) => store.getToken(id)) } : {}),
       });
       opts.logger.info({ url: bridge.url }, 'gRPC Bridge listening');
       const crlFile = opts.env.CORTICAL_BRIDGE_CLIENT_CRL;

@@ -1,6 +1,7 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import type { TLSSocket } from 'node:tls';
+import { Code, ConnectError, createContextKey, createContextValues, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Principal } from '../../core/auth.js';
 import { silentLogger, type Logger } from '../../core/ports/logger.js';
@@ -40,6 +41,32 @@ export interface BridgeServerOptions {
   readonly readMaxBytes?: number;
   /** Serve TLS (and mutual TLS with `clientCa`) instead of plain text. */
   readonly tls?: BridgeTlsOptions;
+  /**
+   * With mutual TLS: checks an authenticated caller against its client certificate; a string is
+   * the reason it is refused (UNAUTHENTICATED), null lets the call through.
+   */
+  readonly checkPeer?: (principal: Principal, peer: BridgePeer) => Promise<string | null>;
+}
+
+/** The client certificate a call came with (mutual TLS), as far as it names its holder. */
+export interface BridgePeer {
+  /** The subject's common name; null without a client certificate or without a CN. */
+  readonly commonName: string | null;
+  /** SHA-256 fingerprint (`AB:CD:…`); null without a client certificate. */
+  readonly fingerprint256: string | null;
+}
+
+const NO_PEER: BridgePeer = { commonName: null, fingerprint256: null };
+const bridgePeerKey = createContextKey<BridgePeer>(NO_PEER, { description: 'cortical bridge peer certificate' });
+
+/** The client certificate of the connection a request came on (mutual TLS only). */
+function peerOf(req: { socket?: unknown }): BridgePeer {
+  const socket = req.socket as Partial<TLSSocket> | undefined;
+  if (socket === undefined || typeof socket.getPeerCertificate !== 'function') return NO_PEER;
+  const cert = socket.getPeerCertificate();
+  if (cert === null || typeof cert !== 'object' || Object.keys(cert).length === 0) return NO_PEER;
+  const cn = cert.subject?.CN;
+  return { commonName: typeof cn === 'string' ? cn : Array.isArray(cn) ? (cn[0] ?? null) : null, fingerprint256: cert.fingerprint256 ?? null };
 }
 
 export interface BridgeServer {
@@ -67,7 +94,7 @@ export function bearerTokenOf(header: string | null): string | null {
 }
 
 /** Authenticates each call and puts the principal into its context values. */
-export function bridgeAuthInterceptor(authenticate: BridgeServerOptions['authenticate'], logger: Logger): Interceptor {
+export function bridgeAuthInterceptor(authenticate: BridgeServerOptions['authenticate'], logger: Logger, checkPeer?: BridgeServerOptions['checkPeer']): Interceptor {
   return (next) => async (req) => {
     const header = req.header.get('authorization');
     if (header === null || header.trim() === '') {
@@ -84,6 +111,18 @@ export function bridgeAuthInterceptor(authenticate: BridgeServerOptions['authent
       throw toConnectError(e, logger, req.method.name);
     }
     if (principal === null) throw new ConnectError('invalid, revoked or expired token', Code.Unauthenticated);
+    if (checkPeer !== undefined) {
+      let refused: string | null;
+      try {
+        refused = await checkPeer(principal, req.contextValues.get(bridgePeerKey));
+      } catch (e) {
+        throw toConnectError(e, logger, req.method.name);
+      }
+      if (refused !== null) {
+        logger.warn({ tokenId: principal.tokenId, method: req.method.name, reason: refused }, 'bridge call refused: client certificate does not match the token');
+        throw new ConnectError(refused, Code.Unauthenticated);
+      }
+    }
     req.contextValues.set(bridgePrincipalKey, principal);
     return await next(req);
   };
@@ -176,7 +215,8 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     grpcWeb: true,
     connect: true,
     readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
-    interceptors: [bridgeAuthInterceptor(options.authenticate, logger)],
+    interceptors: [bridgeAuthInterceptor(options.authenticate, logger, options.checkPeer)],
+    contextValues: (req) => createContextValues().set(bridgePeerKey, peerOf(req)),
     routes: (router) => registerBridgeService(router, options.backend, logger),
   });
 
