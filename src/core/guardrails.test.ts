@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterIteration, beforeIteration, budgetExceeded, iterationDeadlineMs } from './guardrails.js';
+import { afterIteration, beforeIteration, budgetExceeded, iterationDeadlineMs, loopProgress } from './guardrails.js';
 import type { IterationOutcome, LoopProgress } from './guardrails-types.js';
 import type { GuardrailLimits } from './task.js';
 
@@ -24,6 +24,12 @@ const CLEAN_EXIT: IterationOutcome = {
 const lim = (l: Partial<GuardrailLimits>): GuardrailLimits => ({ ...NO_LIMITS, ...l });
 const prog = (p: Partial<LoopProgress>): LoopProgress => ({ ...START, ...p });
 const out = (o: Partial<IterationOutcome>): IterationOutcome => ({ ...CLEAN_EXIT, ...o });
+
+describe('loopProgress', () => {
+  it('adds tokens in and out, keeps iterations, dollars, running time and the streak', () => {
+    expect(loopProgress({ iterations: 3, tokensIn: 120, tokensOut: 30, usd: 0.5 }, 9_000, 2)).toEqual({ iterations: 3, elapsedMs: 9_000, tokens: 150, usd: 0.5, unchangedStreak: 2 });
+  });
+});
 
 describe('beforeIteration', () => {
   const rows: [string, GuardrailLimits, LoopProgress, string, string | null][] = [

@@ -4,12 +4,17 @@
  * one runs (so a budget is overshot by at most one report), and `afterIteration` when it ended.
  */
 import type { IterationOutcome, LoopProgress, LoopVerdict } from './guardrails-types.js';
-import type { GuardrailLimits, LoopMode } from './task.js';
+import type { GuardrailLimits, LoopMode, TaskUsage } from './task.js';
 
 const CONTINUE: LoopVerdict = { action: 'continue' };
 
 function fail(reason: 'max_iterations' | 'timeout' | 'budget_exceeded' | 'iteration_timeout' | 'agent_failed', message: string): LoopVerdict {
   return { action: 'fail', reason, message };
+}
+
+/** The loop's progress: an attempt's cumulative usage, running time and unchanged streak. */
+export function loopProgress(usage: TaskUsage, elapsedMs: number, unchangedStreak: number): LoopProgress {
+  return { iterations: usage.iterations, elapsedMs, tokens: usage.tokensIn + usage.tokensOut, usd: usage.usd, unchangedStreak };
 }
 
 /** The first budget (tokens, then dollars) that is used up, as a failing verdict; null if none. */

@@ -1,5 +1,5 @@
 import { isCorticalError } from '../../core/errors.js';
-import { beforeIteration, budgetExceeded, iterationDeadlineMs, iterationVerdict } from '../../core/guardrails.js';
+import { beforeIteration, budgetExceeded, iterationDeadlineMs, iterationVerdict, loopProgress } from '../../core/guardrails.js';
 import type { IterationOutcome, LoopProgress, LoopVerdict } from '../../core/guardrails-types.js';
 import type { AgentDriver, SleeveOptions } from '../../core/ports/agent-driver.js';
 import { NO_ENDPOINTS, redactKeys } from '../../core/model-endpoints.js';
@@ -20,6 +20,7 @@ import { Signal } from './timers.js';
 import { IterationRun } from './iteration-run.js';
 import { SleeveIdentity } from './sleeve-identity.js';
 import { IterationAbortGate } from './iteration-abort-gate.js';
+import { publishCheckpoint } from './checkpoint-publish.js';
 import { runUntilCheck } from './until-check.js';
 import { RunClock } from './run-clock.js';
 
@@ -47,6 +48,8 @@ export class LoopRunner implements Runnable {
   private unchangedStreak = 0;
   private endState: AttemptEnd | null = null;
   private readonly identity: SleeveIdentity;
+  /** Between SIGTERM and SIGKILL when an iteration or check is stopped. */
+  private readonly graceMs: number;
 
   constructor(
     private readonly task: Task,
@@ -61,16 +64,8 @@ export class LoopRunner implements Runnable {
       void this.outbox.flushSoon();
     });
     this.identity = new SleeveIdentity(task, deps.hq, (home, rel, content) => deps.workspaces.writeHomeFile(home, rel, content));
-    this.outbox = new ProgressOutbox({
-      hq: deps.hq,
-      clock: deps.clock,
-      logger: deps.logger,
-      taskId: task.id,
-      fencingToken: task.fencingToken,
-      attempt: task.attempts,
-      maxLogLines: deps.maxBufferedLogLines,
-      onLeaseLost: () => this.leaseLost(),
-    });
+    this.outbox = ProgressOutbox.forAttempt(task, deps, () => this.leaseLost());
+    this.graceMs = deps.stopGraceMs ?? 5000;
   }
 
   private workspacePath: string | null = null;
@@ -200,7 +195,7 @@ export class LoopRunner implements Runnable {
     } catch (e) {
       return done('failed', 'workspace_failed', (e as Error).message);
     }
-    const started = await this.startAttempt(ws.path, signal);
+    const started = await startAttemptWithRetry(this.deps.hq, this.task, ws.path, signal, () => this.interrupt === 'lease_lost');
     if (started !== null) return started;
     this.clock.resume();
     this.outbox.update({ observed: 'running', ...this.progressState() });
@@ -282,7 +277,7 @@ export class LoopRunner implements Runnable {
     if ('verdict' in launched) return launched.verdict;
     const { run } = launched;
     this.courier.withPrompt(guidance);
-    const current = new IterationRun(run, { deadlineMs, graceMs: this.grace(), nowMs: () => this.deps.clock.nowMs() });
+    const current = new IterationRun(run, { deadlineMs, graceMs: this.graceMs, nowMs: () => this.deps.clock.nowMs() });
     this.current = current;
     // controls that arrived while the iteration was being set up
     if (this.abortGate.requested) current.stop(0);
@@ -318,7 +313,7 @@ export class LoopRunner implements Runnable {
     const interrupted = this.interrupt !== null;
     const untilPassed =
       this.task.spec.until !== null && !interrupted && !this.abortGate.requested && !timedOut && budgetStop === null
-        ? await runUntilCheck({ ...this.deps, sleeve: this.sleeveOptions(ws, null), command: this.task.spec.until, ws, iteration, outbox: this.outbox, signal: this.abortGate.signal, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.grace() })
+        ? await runUntilCheck({ ...this.deps, sleeve: this.sleeveOptions(ws, null), command: this.task.spec.until, ws, iteration, outbox: this.outbox, signal: this.abortGate.signal, timeoutMs: this.deps.untilTimeoutMs ?? 300_000, graceMs: this.graceMs })
         : null;
     const changed = (await this.deps.workspaces.fingerprint(ws.path)) !== fingerprintBefore;
     const diff = await diffs.after();
@@ -327,7 +322,7 @@ export class LoopRunner implements Runnable {
     const aborted = this.abortGate.requested;
     if (aborted) this.system(iteration, `iteration ${iteration} aborted: its sleeve was stopped at once; the attempt goes on with the next iteration`);
     if (!aborted) this.unchangedStreak = changed ? 0 : this.unchangedStreak + 1;
-    if (ws.branch !== null && !aborted) await this.publish(ws, iteration);
+    if (ws.branch !== null && !aborted) await publishCheckpoint(this.deps.workspaces, ws, this.workspaceRequest(), iteration, (text) => this.system(iteration, text));
     const outcome: IterationOutcome = { exitCode: exit.exitCode, timedOut, agentDone, agentFailed, untilPassed, workspaceChanged: changed };
     const stops = { timedOut, totalBinds, budgetStop, interrupted: interrupted || aborted, authFailed: tally.authFailed, rateLimited: tally.rateLimited !== null, agent: choice.agent };
     const composed = iterationVerdict(limits, this.task.spec.mode, this.progress(), outcome, stops);
@@ -346,7 +341,7 @@ export class LoopRunner implements Runnable {
 
   private interruptIteration(why: Interrupt): void {
     if (this.interrupt === null || why === 'lease_lost' || why === 'shutdown') this.interrupt = why;
-    this.current?.stop(why === 'lease_lost' ? 0 : this.grace());
+    this.current?.stop(why === 'lease_lost' ? 0 : this.graceMs);
   }
 
   private suspendIteration(): void {
@@ -361,10 +356,6 @@ export class LoopRunner implements Runnable {
     this.observed('running');
   }
 
-  private startAttempt(workspacePath: string, signal: AbortSignal): Promise<AttemptEnd | null> {
-    return startAttemptWithRetry(this.deps.hq, this.task, workspacePath, signal, () => this.interrupt === 'lease_lost');
-  }
-
   private async complete(end: Completion, signal: AbortSignal): Promise<void> {
     this.system(this.usage.iterations, `attempt ends: ${end.outcome} (${end.reason})${end.message ? `: ${end.message}` : ''}`);
     const input = { deps: this.deps, task: this.task, outbox: this.outbox, workspacePath: this.workspacePath, signal };
@@ -374,13 +365,6 @@ export class LoopRunner implements Runnable {
 
   private workspaceRequest(): WorkspaceRequest {
     return { taskId: this.task.id, prompt: this.task.spec.prompt, repo: this.task.spec.repo, remote: this.identity.remote() };
-  }
-
-  /** Checkpoint and push the task branch (through HQ); a failure is logged, the next iteration retries. */
-  private async publish(ws: PreparedWorkspace, iteration: number): Promise<void> {
-    const r = await this.deps.workspaces.publish(ws, this.workspaceRequest(), `cortical: checkpoint after iteration ${iteration}`);
-    if (r.error !== null) this.system(iteration, `could not publish ${ws.branch ?? ''}: ${r.error}`);
-    else if (r.commit !== null) this.system(iteration, `published ${ws.branch ?? ''} at ${r.commit.slice(0, 12)}${r.committed ? ' (checkpoint commit)' : ''}`);
   }
 
   private sleeveOptions(ws: PreparedWorkspace, agent: string | null): SleeveOptions {
@@ -400,22 +384,12 @@ export class LoopRunner implements Runnable {
     return { action: 'continue' };
   }
 
-  private grace(): number {
-    return this.deps.stopGraceMs ?? 5000;
-  }
-
   private system(iteration: number, text: string): void {
     this.outbox.log(iteration, 'system', text);
   }
 
   private progress(): LoopProgress {
-    return {
-      iterations: this.usage.iterations,
-      elapsedMs: this.clock.elapsedMs(),
-      tokens: this.usage.tokensIn + this.usage.tokensOut,
-      usd: this.usage.usd,
-      unchangedStreak: this.unchangedStreak,
-    };
+    return loopProgress(this.usage, this.clock.elapsedMs(), this.unchangedStreak);
   }
 
   private progressState(): { usage: TaskUsage; runtimeMs: number } {

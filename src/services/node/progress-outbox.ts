@@ -57,6 +57,16 @@ export class ProgressOutbox {
     },
   ) {}
 
+  /** The outbox of one attempt of `task`: reports carry its id, fencing token and attempt number. */
+  static forAttempt(
+    task: { readonly id: string; readonly fencingToken: number; readonly attempts: number },
+    deps: { readonly hq: HqLink; readonly clock: Clock; readonly logger: Logger; readonly maxBufferedLogLines?: number | undefined },
+    onLeaseLost: () => void,
+  ): ProgressOutbox {
+    const { hq, clock, logger } = deps;
+    return new ProgressOutbox({ hq, clock, logger, taskId: task.id, fencingToken: task.fencingToken, attempt: task.attempts, onLeaseLost, ...(deps.maxBufferedLogLines === undefined ? {} : { maxLogLines: deps.maxBufferedLogLines }) });
+  }
+
   get pendingLogLines(): number {
     return this.logs.length;
   }
