@@ -43,9 +43,16 @@ describe('beforeIteration', () => {
     ['time wins over budget', lim({ timeoutMs: 1, budgetTokens: 1 }), prog({ elapsedMs: 5, tokens: 5 }), 'fail', 'timeout'],
   ];
   it.each(rows)('%s', (_name, limits, progress, action, reason) => {
-    const v = beforeIteration(limits, progress);
+    const v = beforeIteration(limits, progress, 'loop');
     expect(v.action).toBe(action);
     expect(v.action === 'continue' ? null : v.reason).toBe(reason);
+  });
+
+  it('once: an attempt after one whose outcome was lost runs its iteration again; time and budgets still apply', () => {
+    expect(beforeIteration(lim({ maxIterations: 1 }), prog({ iterations: 1 }), 'once').action).toBe('continue');
+    expect(beforeIteration(lim({ maxIterations: 1 }), prog({ iterations: 1 }), 'loop')).toMatchObject({ action: 'fail', reason: 'max_iterations' });
+    expect(beforeIteration(lim({ maxIterations: 1, timeoutMs: 100 }), prog({ iterations: 1, elapsedMs: 100 }), 'once')).toMatchObject({ action: 'fail', reason: 'timeout' });
+    expect(beforeIteration(lim({ maxIterations: 1, budgetUsd: 1 }), prog({ iterations: 1, usd: 1 }), 'once')).toMatchObject({ action: 'fail', reason: 'budget_exceeded' });
   });
 });
 

@@ -42,9 +42,16 @@ function iterationsUsed(limits: GuardrailLimits, progress: LoopProgress): LoopVe
   return null;
 }
 
-/** May the loop start another iteration? `continue`, or a failing verdict with its reason. */
-export function beforeIteration(limits: GuardrailLimits, progress: LoopProgress): LoopVerdict {
-  return iterationsUsed(limits, progress) ?? timeUp(limits, progress) ?? budgetExceeded(limits, progress) ?? CONTINUE;
+/**
+ * May the loop start another iteration? `continue`, or a failing verdict with its reason. Time and
+ * budgets are cumulative over attempts in both modes, and so is the iteration limit of a `loop`.
+ * A `once` task ends with the verdict of its first iteration that is not cut short, so the
+ * iteration limit does not apply to it here. Its earlier attempts' iterations ran, but their
+ * outcomes never reached HQ (a lost node, an expired lease), so a new attempt runs the iteration
+ * again. Otherwise the requeued task would fail with `max_iterations` without running.
+ */
+export function beforeIteration(limits: GuardrailLimits, progress: LoopProgress, mode: LoopMode): LoopVerdict {
+  return (mode === 'once' ? null : iterationsUsed(limits, progress)) ?? timeUp(limits, progress) ?? budgetExceeded(limits, progress) ?? CONTINUE;
 }
 
 /**

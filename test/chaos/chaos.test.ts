@@ -30,7 +30,7 @@ const PG_ADMIN = process.env.CORTICAL_TEST_PG_URL ?? 'postgres://postgres@127.0.
 const SLOTS = 2;
 const RECOVERY_MS = 30_000;
 
-type Task = { id: string; state: string; attempts: number; nodeId: string | null };
+type Task = { id: string; state: string; attempts: number; nodeId: string | null; reason: string | null; message: string | null };
 type Event = { seq: number; type: string; at: number; nodeId: string | null; taskId: string | null; data: Record<string, unknown> };
 
 const canRun = (await netnsAvailable()) && (await postgresReachable(PG_ADMIN)) && (await canReach('127.0.0.1:4222', 2000));
@@ -211,7 +211,7 @@ describe.skipIf(!canRun)('chaos: HQ replicas and nodes under faults', () => {
     const rejections: string[] = [];
     for (const id of accepted) {
       const t = (await anyHq('GET', `/api/v1/tasks/${id}`)).json as Task;
-      if (t.state !== 'succeeded') lost.push(`${id} (${t.state})`);
+      if (t.state !== 'succeeded') lost.push(`${id} (${t.state}${t.reason ? ` ${t.reason}` : ''}${t.message ? `: ${t.message}` : ''})`);
       const events = (await anyHq('GET', `/api/v1/tasks/${id}/events?limit=1000`)).json.items as Event[];
       if (events.filter((e) => e.type === 'task.succeeded').length > 1) doubled.push(id);
       if (t.state === 'succeeded' && !(ledgerAttempts.get(id)?.has(t.attempts) ?? false)) unbacked.push(`${id} attempt ${t.attempts}`);

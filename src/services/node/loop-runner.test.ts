@@ -126,6 +126,15 @@ describe('LoopRunner', () => {
     expect(hq.completions[0]?.usage).toMatchObject({ tokensIn: 110, tokensOut: 10, iterations: 1 });
   });
 
+  it('once: a requeued attempt runs the iteration again, although an earlier attempt already ran one', async () => {
+    // the first attempt's iteration ran, but its node was lost before it completed
+    const task = makeTask({ prompt: 'append f.txt x', mode: 'once', limits: { maxIterations: 1 } }, { attempts: 2, usage: { iterations: 1, tokensIn: 0, tokensOut: 0, usd: 0 } });
+    const { hq, running, runner } = setup(task);
+    await running;
+    expect(runner.result).toMatchObject({ outcome: 'succeeded', reason: 'once_completed' });
+    expect(hq.completions[0]?.usage?.iterations).toBe(2);
+  });
+
   it('usage and iterations are cumulative across attempts', async () => {
     const task = makeTask(
       { prompt: 'usage 5 5 0.5\nappend f.txt x', limits: { maxIterations: 6 } },

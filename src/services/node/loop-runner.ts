@@ -205,7 +205,7 @@ export class LoopRunner implements Runnable {
     for (;;) {
       const halted = await this.waitUntilRunnable();
       if (halted !== null) return halted;
-      const before = beforeIteration(this.task.spec.guardrails, this.progress());
+      const before = beforeIteration(this.task.spec.guardrails, this.progress(), this.task.spec.mode);
       if (before.action !== 'continue') return verdictEnd(before);
       const choice = this.chain.current;
       const driver = this.deps.drivers.get(choice.agent);
