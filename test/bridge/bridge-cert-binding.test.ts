@@ -5,18 +5,15 @@
  * label of its token; a token used with another machine's certificate, or without a label, is
  * refused with UNAUTHENTICATED and a message that says why.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/core/ports/logger.js';
 import { readEnvConfig } from '../../src/main/config.js';
-import { startHq, type RunningHq } from '../../src/main/start-hq.js';
-import { bridgeCtor, CLIENT_EXT, HAVE_OPENSSL, makeCa, makeLeaf, SERVER_EXT, tripcode, type BridgeClient } from './tls-kit.js';
+import { CLIENT_EXT, HAVE_OPENSSL, makeCa, makeLeaf, refusalOf, SERVER_EXT, startMutualTlsHq, tripcode, type BridgeClient, type MutualTlsHq } from './tls-kit.js';
 
 let root: string;
-const pem = (name: string): Buffer => readFileSync(join(root, name));
 
 beforeAll(() => {
   if (!HAVE_OPENSSL) return;
@@ -32,37 +29,17 @@ afterAll(() => {
 });
 
 describe.skipIf(!HAVE_OPENSSL)('Bridge tokens bound to client certificates by label', () => {
-  let hq: RunningHq;
-  let address: string;
-  const clients: BridgeClient[] = [];
-  const connect = (name: string): BridgeClient => {
-    const client = new (bridgeCtor())(address, grpc.credentials.createSsl(pem('ca.crt'), pem(`${name}.key`), pem(`${name}.crt`)));
-    clients.push(client);
-    return client;
-  };
+  let tlsHq: MutualTlsHq;
+  const connect = (name: string): BridgeClient => tlsHq.connectAs(name);
   const tokenLabelled = async (label: string | null): Promise<string> =>
-    (await hq.hq.auth.createToken({ role: 'admin', label, actor: 'test' })).token; // tripcodes need an admin
+    (await tlsHq.hq.hq.auth.createToken({ role: 'admin', label, actor: 'test' })).token; // tripcodes need an admin
 
   beforeAll(async () => {
-    hq = await startHq({
-      dataDir: join(root, 'hq'),
-      host: '127.0.0.1',
-      port: 0,
-      env: readEnvConfig({
-        CORTICAL_BRIDGE_PORT: '0',
-        CORTICAL_BRIDGE_TLS_CERT: join(root, 'server.crt'),
-        CORTICAL_BRIDGE_TLS_KEY: join(root, 'server.key'),
-        CORTICAL_BRIDGE_CLIENT_CA: join(root, 'ca.crt'),
-        CORTICAL_BRIDGE_CLIENT_CERT_BINDING: 'label',
-      }),
-      logger: silentLogger,
-    });
-    address = hq.bridgeUrl!.replace(/^https:\/\//, '');
+    tlsHq = await startMutualTlsHq(root, { CORTICAL_BRIDGE_CLIENT_CERT_BINDING: 'label' });
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of clients) c.close();
-    await hq?.close();
+    await tlsHq?.close();
   });
 
   it('a token whose label is the certificate CN is served', async () => {
@@ -72,7 +49,7 @@ describe.skipIf(!HAVE_OPENSSL)('Bridge tokens bound to client certificates by la
 
   it("a token used with another machine's certificate is refused, naming both", async () => {
     const token = await tokenLabelled('orchestrator-1');
-    const err = await tripcode(connect('orch2'), token).then(() => null, (e: grpc.ServiceError) => e);
+    const err = await refusalOf(tripcode(connect('orch2'), token));
     expect(err?.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(err?.details).toContain("labelled 'orchestrator-1', but the client certificate's CN is 'orchestrator-2'");
     // the same token from its own machine still works
@@ -80,10 +57,10 @@ describe.skipIf(!HAVE_OPENSSL)('Bridge tokens bound to client certificates by la
   }, 60_000);
 
   it('a token without a label is refused with how to fix it; a bad token is still refused first', async () => {
-    const err = await tripcode(connect('orch1'), await tokenLabelled(null)).then(() => null, (e: grpc.ServiceError) => e);
+    const err = await refusalOf(tripcode(connect('orch1'), await tokenLabelled(null)));
     expect(err?.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(err?.details).toContain('has no label');
-    const bad = await tripcode(connect('orch1'), `tok_doesnotexist.${'s'.repeat(43)}`).then(() => null, (e: grpc.ServiceError) => e);
+    const bad = await refusalOf(tripcode(connect('orch1'), `tok_doesnotexist.${'s'.repeat(43)}`));
     expect(bad?.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(bad?.details).toBe('unknown token'); // the token is checked before the certificate
   }, 60_000);

@@ -14,8 +14,7 @@ import type { Logger } from '../../src/core/ports/logger.js';
 import { startBridgeServer } from '../../src/interfaces/bridge/bridge-server.js';
 import type { BridgeBackend } from '../../src/core/ports/bridge-backend.js';
 import { readEnvConfig } from '../../src/main/config.js';
-import { startHq, type RunningHq } from '../../src/main/start-hq.js';
-import { bridgeCtor, CLIENT_EXT, HAVE_OPENSSL, makeCa, makeCrl, makeLeaf, revoke, SERVER_EXT, tripcode, type BridgeClient } from './tls-kit.js';
+import { CLIENT_EXT, HAVE_OPENSSL, makeCa, makeCrl, makeLeaf, refusalOf, revoke, SERVER_EXT, startMutualTlsHq, tripcode, type BridgeClient, type MutualTlsHq } from './tls-kit.js';
 
 let root: string;
 const pem = (name: string): Buffer => readFileSync(join(root, name));
@@ -46,7 +45,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-const refusal = (client: BridgeClient, token: string): Promise<grpc.ServiceError | null> => tripcode(client, token).then(() => null, (e: grpc.ServiceError) => e);
+const refusal = (client: BridgeClient, token: string): Promise<grpc.ServiceError | null> => refusalOf(tripcode(client, token));
 
 beforeAll(() => {
   if (!HAVE_OPENSSL) return;
@@ -65,38 +64,17 @@ afterAll(() => {
 });
 
 describe.skipIf(!HAVE_OPENSSL)('client certificate revocation on a running HQ (CORTICAL_BRIDGE_CLIENT_CRL)', () => {
-  let hq: RunningHq;
+  let tlsHq: MutualTlsHq;
   let token: string;
-  let address: string;
-  const clients: BridgeClient[] = [];
-  const connect = (name: string): BridgeClient => {
-    const client = new (bridgeCtor())(address, grpc.credentials.createSsl(pem('ca.crt'), pem(`${name}.key`), pem(`${name}.crt`)));
-    clients.push(client);
-    return client;
-  };
+  const connect = (name: string): BridgeClient => tlsHq.connectAs(name);
 
   beforeAll(async () => {
-    hq = await startHq({
-      dataDir: join(root, 'hq'),
-      host: '127.0.0.1',
-      port: 0,
-      env: readEnvConfig({
-        CORTICAL_BRIDGE_PORT: '0',
-        CORTICAL_BRIDGE_TLS_CERT: join(root, 'server.crt'),
-        CORTICAL_BRIDGE_TLS_KEY: join(root, 'server.key'),
-        CORTICAL_BRIDGE_CLIENT_CA: join(root, 'ca.crt'),
-        CORTICAL_BRIDGE_CLIENT_CRL: CRL(),
-        CORTICAL_BRIDGE_CLIENT_CRL_CHECK_MS: '100',
-      }),
-      logger,
-    });
-    token = hq.createdAdminToken!;
-    address = hq.bridgeUrl!.replace(/^https:\/\//, '');
+    tlsHq = await startMutualTlsHq(root, { CORTICAL_BRIDGE_CLIENT_CRL: CRL(), CORTICAL_BRIDGE_CLIENT_CRL_CHECK_MS: '100' }, logger);
+    token = tlsHq.token;
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of clients) c.close();
-    await hq?.close();
+    await tlsHq?.close();
   });
 
   it('a certificate on the CRL is refused at the handshake, token or not; one not on it is served', async () => {

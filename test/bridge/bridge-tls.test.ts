@@ -11,13 +11,11 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/core/auth.js';
-import { silentLogger } from '../../src/core/ports/logger.js';
 import type { BridgeBackend } from '../../src/core/ports/bridge-backend.js';
 import { startBridgeServer } from '../../src/interfaces/bridge/bridge-server.js';
 import { readEnvConfig } from '../../src/main/config.js';
 import { bridgeTlsFromEnv } from '../../src/main/bridge-tls.js';
-import { startHq, type RunningHq } from '../../src/main/start-hq.js';
-import { bridgeCtor, CLIENT_EXT, HAVE_OPENSSL, makeCa, makeLeaf, SERVER_EXT, tripcode, type BridgeClient } from './tls-kit.js';
+import { bridgeCtor, CLIENT_EXT, HAVE_OPENSSL, makeCa, makeLeaf, refusalOf, SERVER_EXT, startMutualTlsHq, tripcode, type BridgeClient, type MutualTlsHq } from './tls-kit.js';
 
 let root: string;
 const pem = (name: string): Buffer => readFileSync(join(root, name));
@@ -37,37 +35,17 @@ afterAll(() => {
 });
 
 describe.skipIf(!HAVE_OPENSSL)('mutual TLS on a running HQ (CORTICAL_BRIDGE_TLS_* and CORTICAL_BRIDGE_CLIENT_CA)', () => {
-  let hq: RunningHq;
+  let tlsHq: MutualTlsHq;
   let token: string;
-  let address: string;
-  const clients: BridgeClient[] = [];
-  const connect = (creds: grpc.ChannelCredentials): BridgeClient => {
-    const client = new (bridgeCtor())(address, creds);
-    clients.push(client);
-    return client;
-  };
+  const connect = (creds: grpc.ChannelCredentials): BridgeClient => tlsHq.connect(creds);
 
   beforeAll(async () => {
-    hq = await startHq({
-      dataDir: join(root, 'hq'),
-      host: '127.0.0.1',
-      port: 0,
-      env: readEnvConfig({
-        CORTICAL_BRIDGE_PORT: '0',
-        CORTICAL_BRIDGE_TLS_CERT: join(root, 'server.crt'),
-        CORTICAL_BRIDGE_TLS_KEY: join(root, 'server.key'),
-        CORTICAL_BRIDGE_CLIENT_CA: join(root, 'ca.crt'),
-      }),
-      logger: silentLogger,
-    });
-    token = hq.createdAdminToken!;
-    expect(hq.bridgeUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    address = hq.bridgeUrl!.replace(/^https:\/\//, '');
+    tlsHq = await startMutualTlsHq(root);
+    token = tlsHq.token;
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of clients) c.close();
-    await hq?.close();
+    await tlsHq?.close();
   });
 
   it('a client with a certificate from the client CA and a token is served', async () => {
@@ -85,28 +63,28 @@ describe.skipIf(!HAVE_OPENSSL)('mutual TLS on a running HQ (CORTICAL_BRIDGE_TLS_
 
   it('a client without a certificate is refused at the TLS layer, token or not', async () => {
     const client = connect(grpc.credentials.createSsl(pem('ca.crt')));
-    const err = await tripcode(client, token).then(() => null, (e: grpc.ServiceError) => e);
+    const err = await refusalOf(tripcode(client, token));
     expect(err).not.toBeNull();
     expect(err!.code).toBe(grpc.status.UNAVAILABLE);
   }, 60_000);
 
   it('a client certificate from another CA is refused', async () => {
     const client = connect(grpc.credentials.createSsl(pem('ca.crt'), pem('stranger.key'), pem('stranger.crt')));
-    const err = await tripcode(client, token).then(() => null, (e: grpc.ServiceError) => e);
+    const err = await refusalOf(tripcode(client, token));
     expect(err).not.toBeNull();
     expect(err!.code).toBe(grpc.status.UNAVAILABLE);
   }, 60_000);
 
   it('a client that trusts another CA does not accept the server', async () => {
     const client = connect(grpc.credentials.createSsl(pem('other-ca.crt'), pem('client.key'), pem('client.crt')));
-    const err = await tripcode(client, token).then(() => null, (e: grpc.ServiceError) => e);
+    const err = await refusalOf(tripcode(client, token));
     expect(err).not.toBeNull();
     expect(err!.code).toBe(grpc.status.UNAVAILABLE);
   }, 60_000);
 
   it('a plain-text client gets nothing', async () => {
     const client = connect(grpc.credentials.createInsecure());
-    const err = await tripcode(client, token).then(() => null, (e: grpc.ServiceError) => e);
+    const err = await refusalOf(tripcode(client, token));
     expect(err).not.toBeNull();
     expect([grpc.status.UNAVAILABLE, grpc.status.INTERNAL]).toContain(err!.code);
   }, 60_000);
@@ -140,7 +118,7 @@ describe.skipIf(!HAVE_OPENSSL)('TLS without client certificates (startBridgeServ
       expect(await tripcode(tlsClient, 'secret')).toMatchObject({ ok: true, code: 'NOT:A::CODE', detail: 'seen' });
       expect(payloads).toEqual(['1|NOT:A::CODE|bad-signature']);
       await expect(tripcode(tlsClient, 'wrong')).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
-      const err = await tripcode(plainClient, 'secret').then(() => null, (e: grpc.ServiceError) => e);
+      const err = await refusalOf(tripcode(plainClient, 'secret'));
       expect(err).not.toBeNull();
       expect(payloads).toHaveLength(1);
       // the idle TLS session the client keeps open must not hold close() up until the grace ends

@@ -3,11 +3,14 @@
  * `openssl` CLI, and an independent @grpc/grpc-js client loading the checked-in proto.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { silentLogger, type Logger } from '../../src/core/ports/logger.js';
+import { readEnvConfig } from '../../src/main/config.js';
+import { startHq, type RunningHq } from '../../src/main/start-hq.js';
 
 const PROTO = fileURLToPath(new URL('../../proto/orchestrator.proto', import.meta.url));
 export const OPENSSL = '/usr/bin/openssl';
@@ -70,4 +73,63 @@ export function revoke(dir: string, ca: string, leaf: string): void {
 /** Writes CA `ca`'s CRL (every certificate revoked so far) to `out`. */
 export function makeCrl(dir: string, ca: string, out: string): void {
   openssl(dir, 'ca', '-config', caConfig(dir, ca), '-keyfile', `${ca}.key`, '-cert', `${ca}.crt`, '-gencrl', '-out', out);
+}
+
+/** The error a call ended with, or null when it went through. */
+export function refusalOf(call: Promise<unknown>): Promise<grpc.ServiceError | null> {
+  return call.then(() => null, (e: grpc.ServiceError) => e);
+}
+
+/** A running HQ serving the Bridge with mutual TLS, and grpc-js clients for it. */
+export interface MutualTlsHq {
+  readonly hq: RunningHq;
+  /** The initial admin token. */
+  readonly token: string;
+  /** `127.0.0.1:port` of the Bridge. */
+  readonly address: string;
+  /** A client with these credentials (closed by `close`). */
+  connect(creds: grpc.ChannelCredentials): BridgeClient;
+  /** A client trusting `ca.crt` and presenting `<name>.crt` / `<name>.key` from the kit's directory. */
+  connectAs(name: string): BridgeClient;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts HQ in `<dir>/hq` with the Bridge on TLS (`server.crt`/`server.key` of `dir`) and client
+ * certificates required from `ca.crt`; `env` adds settings (a CRL, the certificate binding).
+ */
+export async function startMutualTlsHq(dir: string, env: Record<string, string> = {}, logger: Logger = silentLogger): Promise<MutualTlsHq> {
+  const hq = await startHq({
+    dataDir: join(dir, 'hq'),
+    host: '127.0.0.1',
+    port: 0,
+    env: readEnvConfig({
+      CORTICAL_BRIDGE_PORT: '0',
+      CORTICAL_BRIDGE_TLS_CERT: join(dir, 'server.crt'),
+      CORTICAL_BRIDGE_TLS_KEY: join(dir, 'server.key'),
+      CORTICAL_BRIDGE_CLIENT_CA: join(dir, 'ca.crt'),
+      ...env,
+    }),
+    logger,
+  });
+  if (hq.bridgeUrl === null || !/^https:\/\/127\.0\.0\.1:\d+$/.test(hq.bridgeUrl)) throw new Error(`expected the Bridge on https://127.0.0.1:<port>, got ${hq.bridgeUrl}`);
+  const address = hq.bridgeUrl.replace(/^https:\/\//, '');
+  const clients: BridgeClient[] = [];
+  const connect = (creds: grpc.ChannelCredentials): BridgeClient => {
+    const client = new (bridgeCtor())(address, creds);
+    clients.push(client);
+    return client;
+  };
+  const pem = (name: string): Buffer => readFileSync(join(dir, name));
+  return {
+    hq,
+    token: hq.createdAdminToken!,
+    address,
+    connect,
+    connectAs: (name) => connect(grpc.credentials.createSsl(pem('ca.crt'), pem(`${name}.key`), pem(`${name}.crt`))),
+    close: async () => {
+      for (const c of clients) c.close();
+      await hq.close();
+    },
+  };
 }
